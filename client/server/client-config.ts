@@ -1,0 +1,20 @@
+import type { FoyerConfig } from '@foyer/config';
+
+/**
+ * What the browser app learns about the deployment, served as /config.json. Built field by
+ * field from an allow-list so a secret can never leak by adding a key to the config.
+ */
+export interface ClientConfig {
+  /** The homeserver as browsers reach it (may differ from the URL our services use). */
+  homeserverUrl: string;
+  serverName: string;
+  webUrl: string;
+}
+
+export function clientConfigFrom(config: FoyerConfig): ClientConfig {
+  return {
+    homeserverUrl: config.homeserver.publicUrl ?? config.homeserver.url,
+    serverName: config.homeserver.serverName,
+    webUrl: config.web.publicUrl,
+  };
+}

@@ -1,0 +1,209 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type FoyerConfig } from '@foyer/config';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWebApp, MissingBuildError } from '../server/app.ts';
+import { parseSiteConfig } from '../src/site-config.ts';
+
+const secrets = {
+  internalApi: 'internal-api-secret-0123456789abcdefghijklmnop',
+  janusApi: 'janus-api-secret-0123456789abcdefghijklmnopqrs',
+  janusRoomAdmin: 'janus-room-admin-key-0123456789abcdefghijklmn',
+};
+/** Sits next to dist/; must never be reachable over HTTP. */
+const outsideMarker = 'OUTSIDE-DIST-MUST-NOT-BE-SERVED';
+const indexHtml =
+  '<!doctype html><html lang="en"><head><title>Foyer</title></head><body><div id="app"></div></body></html>';
+
+/** A complete, valid deployment config shaped like config/foyer.sample.yaml. */
+function sampleConfig(dir: string, homeserver: { url: string; publicUrl?: string }): FoyerConfig {
+  const data = {
+    homeserver: { ...homeserver, serverName: 'example.org' },
+    appservice: {
+      registration: 'registration.yaml',
+      listen: { bind: '127.0.0.1', port: 9000 },
+      botLocalpart: 'foyer',
+    },
+    internalApi: { secret: secrets.internalApi },
+    bridge: {
+      database: { kind: 'pglite', dataDir: 'data/bridge' },
+      listen: { bind: '127.0.0.1', port: 9001 },
+      deleteEmptyGroups: true,
+      maskCallerNumbers: true,
+      logLevel: 'info',
+    },
+    gateway: {
+      database: { kind: 'pglite', dataDir: 'data/gateway' },
+      listen: { bind: '127.0.0.1', port: 9002 },
+      dialInNumber: '+49 991 1234 166',
+      sip: { bind: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] },
+      rtp: { portMin: 40000, portMax: 40999 },
+      janus: { url: 'ws://127.0.0.1:8188', apiSecret: secrets.janusApi, roomAdminKey: secrets.janusRoomAdmin },
+      logLevel: 'info',
+    },
+    web: { listen: { bind: '127.0.0.1', port: 8080 }, publicUrl: 'https://foyer.example.org/', logLevel: 'info' },
+  };
+  return parseConfig(data, join(dir, 'foyer.yaml')).config;
+}
+
+let workDir: string;
+let distDir: string;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'foyer-web-'));
+  distDir = join(workDir, 'dist');
+  mkdirSync(join(distDir, 'assets'), { recursive: true });
+  writeFileSync(join(distDir, 'index.html'), indexHtml);
+  writeFileSync(join(distDir, 'assets', 'app-abc123.js'), 'console.log("app");\n');
+  writeFileSync(join(workDir, 'package.json'), JSON.stringify({ name: outsideMarker }));
+  const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008', publicUrl: 'https://matrix.example.org' });
+  app = buildWebApp({ config, distDir });
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('web server', () => {
+  it('answers /health', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('serves the public config, preferring the homeserver URL browsers use', async () => {
+    const res = await app.inject({ method: 'GET', url: '/config.json' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.json()).toEqual({
+      homeserverUrl: 'https://matrix.example.org',
+      serverName: 'example.org',
+      webUrl: 'https://foyer.example.org',
+    });
+    // The browser app accepts exactly what the server sends.
+    expect(parseSiteConfig(res.json())).toEqual(res.json());
+  });
+
+  it('falls back to homeserver.url when there is no publicUrl', async () => {
+    const other = buildWebApp({ config: sampleConfig(workDir, { url: 'http://127.0.0.1:8008' }), distDir });
+    const res = await other.inject({ method: 'GET', url: '/config.json' });
+    expect(res.json()).toMatchObject({ homeserverUrl: 'http://127.0.0.1:8008' });
+    expect(res.headers['content-security-policy']).toContain("connect-src 'self' http://127.0.0.1:8008");
+    await other.close();
+  });
+
+  it('never reveals a secret in /config.json', async () => {
+    const res = await app.inject({ method: 'GET', url: '/config.json' });
+    for (const secret of Object.values(secrets)) expect(res.body).not.toContain(secret);
+    expect(res.body).not.toMatch(/secret|password|token|key|database|postgres|janus/i);
+  });
+
+  it('serves index.html uncached for app paths such as /join/<token>', async () => {
+    for (const url of ['/join/sometoken', '/groups/x', '/', '/join/sometoken?via=phone']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers['content-type'], url).toMatch(/^text\/html/);
+      expect(res.body, url).toBe(indexHtml);
+      expect(res.headers['cache-control'], url).toBe('no-cache');
+    }
+  });
+
+  it('caches hashed assets for a long time', async () => {
+    const res = await app.inject({ method: 'GET', url: '/assets/app-abc123.js' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/javascript/);
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('answers 404 for unknown files instead of index.html', async () => {
+    for (const url of ['/assets/missing.js', '/favicon.ico']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toContain('<html');
+    }
+  });
+
+  it('answers 404 for non-GET requests to app paths', async () => {
+    const res = await app.inject({ method: 'POST', url: '/join/sometoken' });
+    expect(res.statusCode).toBe(404);
+  });
+
+  const traversals = [
+    '/../package.json',
+    '/%2e%2e/%2e%2e/package.json',
+    '/%2e%2e/package.json',
+    '/..%2fpackage.json',
+    '/assets/..%2f..%2fpackage.json',
+    '/assets/%2e%2e/%2e%2e/package.json',
+  ];
+
+  it('does not serve files outside dist (inject)', async () => {
+    for (const url of traversals) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).not.toBe(200);
+      expect(res.body, url).not.toContain(outsideMarker);
+    }
+  });
+
+  it('does not serve files outside dist (raw HTTP, no client-side path normalising)', async () => {
+    const server = buildWebApp({ config: sampleConfig(workDir, { url: 'http://127.0.0.1:8008' }), distDir });
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const address = server.server.address();
+    if (!address || typeof address === 'string') throw new Error('no TCP address');
+    try {
+      for (const path of traversals) {
+        const res = await rawGet(address.port, path);
+        expect(res.status, path).not.toBe(200);
+        expect(res.body, path).not.toContain(outsideMarker);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sets the security headers on every response', async () => {
+    for (const url of ['/', '/health', '/config.json', '/assets/app-abc123.js', '/assets/missing.js', '/join/x']) {
+      const res = await app.inject({ method: 'GET', url });
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp, url).toContain("default-src 'self'");
+      expect(csp, url).toContain("script-src 'self'");
+      expect(csp, url).toContain("connect-src 'self' https://matrix.example.org wss://foyer.example.org");
+      expect(csp, url).toContain("object-src 'none'");
+      expect(csp, url).toContain('frame-ancestors *');
+      expect(csp, url).not.toContain('unsafe-inline');
+      expect(csp, url).not.toContain('unsafe-eval');
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer');
+      // Must stay embeddable as a Matrix widget.
+      expect(res.headers['x-frame-options'], url).toBeUndefined();
+    }
+  });
+
+  it('refuses to start without a build, naming the command to run', () => {
+    const emptyDist = join(workDir, 'empty-dist');
+    mkdirSync(emptyDist, { recursive: true });
+    const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008' });
+    expect(() => buildWebApp({ config, distDir: emptyDist })).toThrow(MissingBuildError);
+    expect(() => buildWebApp({ config, distDir: emptyDist })).toThrow(/npm run build/);
+  });
+});
+
+/** A GET that sends the path exactly as given (fetch would resolve the dot segments first). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -1,0 +1,5 @@
+export * from './auth.ts';
+export * from './database.ts';
+export * from './http.ts';
+export * from './lifecycle.ts';
+export * from './logger.ts';

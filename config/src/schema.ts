@@ -1,0 +1,121 @@
+// The one deployment config (YAML). Every service validates the whole file at start, so a
+// mistake anywhere is found before anything listens. Objects are strict: an unknown key is an
+// error, not a silently ignored typo.
+import { z } from 'zod';
+
+const host = z.string().min(1).describe('an IP address or host name').default('127.0.0.1');
+const port = z.number().int().min(1).max(65535);
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''));
+const wsUrl = z.url({ protocol: /^wss?$/, error: 'expected a ws(s) URL' });
+/** Secrets are random strings; short ones are refused so a placeholder never reaches production. */
+const secret = z
+  .string({ error: 'required: a random secret of at least 32 characters' })
+  .min(32, 'too short: a random secret of at least 32 characters');
+
+const listener = z.strictObject({ bind: host, port });
+
+export const databaseSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('postgres'),
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// connection URL'),
+      pool: z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(1) }).default({ min: 0, max: 10 }),
+    }),
+    z.strictObject({
+      kind: z.literal('pglite'),
+      /** Folder of the embedded database; relative paths are resolved against the config file. */
+      dataDir: z.string().min(1),
+    }),
+  ],
+  { error: 'expected kind "postgres" (with url) or "pglite" (with dataDir)' },
+);
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
+
+export const configSchema = z.strictObject({
+  homeserver: z.strictObject({
+    /** Client-server API base URL as our services reach it. */
+    url: httpUrl,
+    /** The URL browsers use, when it differs (reverse proxy). */
+    publicUrl: httpUrl.optional(),
+    serverName: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a Matrix server name such as example.org'),
+  }),
+  appservice: z.strictObject({
+    /** Path to the generated registration file (relative to this config file). */
+    registration: z.string().min(1),
+    listen: listener,
+    botLocalpart: z
+      .string()
+      .regex(/^[a-z0-9._=/+-]+$/, 'expected a Matrix localpart')
+      .default('foyer'),
+  }),
+  /** Shared by the bridge and the gateway for their internal HTTP API (bearer token). */
+  internalApi: z.strictObject({ secret }),
+  bridge: z.strictObject({
+    database: databaseSchema,
+    /** Internal API of the bridge (gateway → bridge), and its metrics. */
+    listen: listener,
+    /** Delete a group's room (purge) when its last human member leaves. */
+    deleteEmptyGroups: z.boolean().default(true),
+    /** Show callers' numbers masked (+49 991 •••• 166) in room display names. */
+    maskCallerNumbers: z.boolean().default(true),
+    logLevel,
+  }),
+  gateway: z.strictObject({
+    database: databaseSchema,
+    /** Browser conference WebSocket, internal API (bridge → gateway) and metrics. */
+    listen: listener,
+    /** The one number callers dial for every group, shown in org.foyer.conference. */
+    dialInNumber: z.string().regex(/^\+?[0-9 ()/-]{3,32}$/, 'expected a phone number such as +49 991 1234 166'),
+    sip: z.strictObject({
+      bind: host,
+      port,
+      transports: z
+        .array(z.enum(['udp', 'tcp']))
+        .min(1)
+        .default(['udp', 'tcp']),
+      /** Address put into Contact/Via/SDP when it differs from bind (NAT). */
+      publicAddress: z.string().min(1).optional(),
+    }),
+    rtp: z
+      .strictObject({ portMin: port, portMax: port })
+      .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax'),
+    janus: z.strictObject({
+      /** Janus WebSocket API (never exposed to browsers). */
+      url: wsUrl,
+      apiSecret: secret,
+      /** admin_key of the AudioBridge and VideoRoom plugins: only holders may create rooms. */
+      roomAdminKey: secret,
+    }),
+    logLevel,
+  }),
+  web: z.strictObject({
+    listen: listener,
+    /** Where people open the client and guest links (…/join/<token>). */
+    publicUrl: httpUrl,
+    logLevel,
+  }),
+});
+
+export type FoyerConfig = z.infer<typeof configSchema>;
+export type ListenConfig = z.infer<typeof listener>;
+
+/** The appservice registration file that Synapse loads (generated, never hand-edited). */
+export const registrationSchema = z.looseObject({
+  id: z.string().min(1),
+  url: httpUrl.nullable(),
+  as_token: secret,
+  hs_token: secret,
+  sender_localpart: z.string().min(1),
+  rate_limited: z.boolean().optional(),
+  namespaces: z.looseObject({
+    users: z.array(z.strictObject({ regex: z.string(), exclusive: z.boolean() })).default([]),
+    aliases: z.array(z.strictObject({ regex: z.string(), exclusive: z.boolean() })).default([]),
+    rooms: z.array(z.strictObject({ regex: z.string(), exclusive: z.boolean() })).default([]),
+  }),
+});
+export type Registration = z.infer<typeof registrationSchema>;

@@ -1,0 +1,237 @@
+// scripts/stack up | down | status | restart <service> | reset
+// The whole Foyer system on loopback with generated config. See README.md.
+import { rmSync, writeFileSync, existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { StackError } from './errors.ts';
+import {
+  appserviceUrl,
+  bridgeApiUrl,
+  BOT_LOCALPART,
+  ensureRegistration,
+  FOYER_SERVICES,
+  gatewayUrl,
+  startFoyerService,
+  webUrl,
+  writeFoyerConfig,
+  type FoyerService,
+} from './foyer.ts';
+import { janusUrl, startJanus } from './janus.ts';
+import { stackLayout, tcpPorts, type DbMode, type StackLayout } from './layout.ts';
+import { postgresUrl, startPostgres } from './postgres.ts';
+import { logFile, portAnswers, portFree, runningPid, stopProcess } from './proc.ts';
+import { initState, loadState, saveState, type StackState } from './state.ts';
+import { ensureBotAdmin, homeserverUrl, login, registerUser, startSynapse } from './synapse.ts';
+
+/** Start order; stopped in reverse. */
+const SERVICES = ['postgres', 'synapse', 'janus', 'bridge', 'sip-gateway', 'web'] as const;
+type Service = (typeof SERVICES)[number];
+
+function portsOf(l: StackLayout, name: Service): number[] {
+  const p = l.ports;
+  return {
+    postgres: [p.postgres],
+    synapse: [p.synapse],
+    janus: [p.janus, p.janusAdmin],
+    bridge: [p.appservice, p.bridgeApi],
+    'sip-gateway': [p.gateway, p.sip],
+    web: [p.web],
+  }[name];
+}
+
+function enabled(s: StackState, name: Service): boolean {
+  return name !== 'postgres' || s.db === 'postgres';
+}
+
+async function startService(l: StackLayout, s: StackState, name: Service): Promise<void> {
+  for (const port of portsOf(l, name)) {
+    if (!(await portFree(port))) {
+      throw new StackError(
+        `${name}: port ${port} on ${l.host} is already in use (another stack? try "scripts/stack status", or set FOYER_PORT_BASE)`,
+      );
+    }
+  }
+  switch (name) {
+    case 'postgres':
+      return startPostgres(l, s);
+    case 'synapse':
+      return startSynapse(l, s);
+    case 'janus':
+      return startJanus(l, s);
+    default:
+      return startFoyerService(l, name);
+  }
+}
+
+async function prepareAccounts(l: StackLayout, s: StackState, asToken: string): Promise<void> {
+  const hs = homeserverUrl(l);
+  if (!s.accounts.admin) {
+    const password = crypto.randomUUID();
+    const r = await registerUser(hs, s.secrets.registrationShared, 'admin', password, true);
+    s.accounts.admin = { userId: r.user_id, password, accessToken: r.access_token };
+  }
+  if (!s.accounts.demo) {
+    const password = crypto.randomUUID();
+    const r = await registerUser(hs, s.secrets.registrationShared, 'demo', password, false);
+    s.accounts.demo = { userId: r.user_id, password };
+  }
+  saveState(l, s);
+  let adminToken = s.accounts.admin.accessToken;
+  try {
+    await ensureBotAdmin(hs, asToken, BOT_LOCALPART, `@${BOT_LOCALPART}:${s.serverName}`, adminToken);
+  } catch {
+    adminToken = (await login(hs, 'admin', s.accounts.admin.password)).access_token;
+    s.accounts.admin.accessToken = adminToken;
+    saveState(l, s);
+    await ensureBotAdmin(hs, asToken, BOT_LOCALPART, `@${BOT_LOCALPART}:${s.serverName}`, adminToken);
+  }
+}
+
+function writeStackJson(l: StackLayout, s: StackState): void {
+  const info = {
+    homeserverUrl: homeserverUrl(l),
+    serverName: s.serverName,
+    registrationSharedSecret: s.secrets.registrationShared,
+    botUserId: `@${BOT_LOCALPART}:${s.serverName}`,
+    webUrl: webUrl(l),
+    sip: { host: l.host, port: l.ports.sip },
+    dialInNumber: s.dialInNumber,
+    db: s.db,
+    configFile: l.configFile,
+    registrationFile: l.registrationFile,
+    logs: l.logs,
+    appserviceUrl: appserviceUrl(l),
+    bridgeApiUrl: bridgeApiUrl(l),
+    gatewayUrl: gatewayUrl(l),
+    internalApiSecret: s.secrets.internalApi,
+    janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
+    postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
+    rtp: l.rtp,
+    accounts: {
+      demo: s.accounts.demo,
+      admin: s.accounts.admin && { userId: s.accounts.admin.userId, password: s.accounts.admin.password },
+    },
+  };
+  writeFileSync(l.stackJson, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+async function up(l: StackLayout, db: DbMode | undefined): Promise<void> {
+  const s = initState(l, db);
+  const reg = ensureRegistration(l);
+  writeFoyerConfig(l, s);
+  for (const name of SERVICES) {
+    if (!enabled(s, name)) continue;
+    if (runningPid(l, name)) {
+      console.log(`  ${name.padEnd(12)} already running`);
+      continue;
+    }
+    const t0 = Date.now();
+    process.stdout.write(`  ${name.padEnd(12)} starting…`);
+    try {
+      await startService(l, s, name);
+    } catch (err) {
+      process.stdout.write(' failed\n');
+      throw err;
+    }
+    process.stdout.write(` up (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+    if (name === 'synapse') await prepareAccounts(l, s, reg.as_token);
+  }
+  writeStackJson(l, s);
+  const demo = s.accounts.demo;
+  console.log(`
+Foyer is running (${s.db === 'postgres' ? 'Postgres' : 'SQLite + embedded PGlite'}).
+  Client:      ${webUrl(l)}
+  Homeserver:  ${homeserverUrl(l)}  (server name ${s.serverName})
+  Dial-in:     sip:${s.dialInNumber.replace(/[^+0-9]/g, '')}@${l.host}:${l.ports.sip}
+  Test user:   ${demo?.userId ?? '?'}  password ${demo?.password ?? '?'}
+  Details:     ${l.stackJson}   Logs: ${l.logs}/
+Stop with: scripts/stack down`);
+}
+
+async function down(l: StackLayout): Promise<void> {
+  for (const name of [...SERVICES].reverse()) {
+    // Postgres: SIGINT is its "fast" shutdown (SIGTERM would wait for clients to leave).
+    const stopped = await stopProcess(l, name, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    if (stopped) console.log(`  ${name.padEnd(12)} stopped`);
+  }
+  const left: number[] = [];
+  for (const port of tcpPorts(l)) if (await portAnswers(port)) left.push(port);
+  if (left.length) console.log(`  warning: something still listens on ${left.join(', ')} (not started by this stack?)`);
+}
+
+async function status(l: StackLayout): Promise<number> {
+  const s = loadState(l);
+  if (!s) {
+    console.log(`no stack in ${l.dir} (start one with: scripts/stack up)`);
+    return 3;
+  }
+  let running = 0;
+  for (const name of SERVICES) {
+    if (!enabled(s, name)) continue;
+    const pid = runningPid(l, name);
+    if (pid) running++;
+    console.log(`  ${name.padEnd(12)} ${pid ? `running (pid ${pid})` : 'stopped'}   log: ${logFile(l, name)}`);
+  }
+  return running > 0 ? 0 : 3;
+}
+
+async function restart(l: StackLayout, name: string | undefined): Promise<void> {
+  if (!name || !(name in FOYER_SERVICES)) {
+    throw new StackError(`restart takes one of: ${Object.keys(FOYER_SERVICES).join(', ')}`);
+  }
+  const s = loadState(l);
+  if (!s) throw new StackError('no stack here; run scripts/stack up');
+  await stopProcess(l, name);
+  writeFoyerConfig(l, s);
+  await startFoyerService(l, name as FoyerService);
+  console.log(`  ${name} restarted`);
+}
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [cmd, arg] = positionals;
+  const l = stackLayout();
+  if (values.db !== undefined && values.db !== 'postgres' && values.db !== 'embedded') {
+    throw new StackError('--db takes "postgres" or "embedded"');
+  }
+  switch (cmd) {
+    case 'up':
+      try {
+        await up(l, values.db as DbMode | undefined);
+      } catch (err) {
+        console.error('\nstopping what was started…');
+        await down(l);
+        throw err;
+      }
+      return 0;
+    case 'down':
+      await down(l);
+      return 0;
+    case 'status':
+      return status(l);
+    case 'restart':
+      await restart(l, arg);
+      return 0;
+    case 'reset':
+      await down(l);
+      rmSync(l.dir, { recursive: true, force: true });
+      if (existsSync(l.registrationFile) && l.registrationFile.startsWith(l.root))
+        rmSync(l.registrationFile, { force: true });
+      console.log(`  removed ${l.dir}`);
+      return 0;
+    default:
+      console.log(`usage: scripts/stack up [--db postgres|embedded] | down | status | restart <bridge|sip-gateway|web> | reset
+  FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)`);
+      return cmd === undefined || values.help ? 0 : 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof StackError ? `stack: ${err.message}` : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,28 @@
+// Prints vitest's JSON report as one plain closing line, "N passed, N failed, N skipped", and
+// fails when no test ran at all (a run that tested nothing must not look green).
+import { readFileSync } from 'node:fs';
+
+interface Report {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  numTotalTests: number;
+}
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: test-summary <vitest json report>');
+let report: Report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+} catch (err) {
+  console.error(`test-summary: no readable report at ${file}: ${(err as Error).message}`);
+  process.exit(1);
+}
+const skipped = report.numPendingTests + report.numTodoTests;
+console.log(`tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+if (report.numTotalTests === 0) {
+  console.error('test-summary: no test ran');
+  process.exit(1);
+}
+process.exit(report.numFailedTests > 0 ? 1 : 0);

@@ -1,0 +1,19 @@
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  janusConnected: Gauge;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'foyer_gateway_' });
+  return {
+    registry,
+    janusConnected: new Gauge({
+      name: 'foyer_gateway_janus_connected',
+      help: '1 while the gateway holds a Janus session',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,25 @@
+// Starts the integration tests' own stack (real Postgres, as CI must exercise it) from a clean
+// folder, and stops it afterwards, with the same scripts/stack a developer uses.
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { ROOT, runStack } from './helpers/stack.ts';
+
+const dir = join(ROOT, '.stack-test');
+const portBase = process.env.FOYER_TEST_PORT_BASE ?? '28000';
+const env = { ...process.env, FOYER_STACK_DIR: dir, FOYER_PORT_BASE: portBase };
+
+export async function setup(project: TestProject): Promise<void> {
+  await runStack(['reset'], env);
+  const up = await runStack(['up', '--db', 'postgres'], env);
+  if (up.code !== 0) {
+    await runStack(['down'], env);
+    throw new Error(`the test stack did not start:\n${up.stdout}\n${up.stderr}`);
+  }
+  project.provide('stackDir', dir);
+  project.provide('stackPortBase', portBase);
+}
+
+export async function teardown(): Promise<void> {
+  const down = await runStack(['down'], env);
+  if (down.code !== 0) throw new Error(`stopping the test stack failed:\n${down.stderr}`);
+}

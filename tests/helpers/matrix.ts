@@ -1,0 +1,80 @@
+// Minimal client-server calls for tests, with plain fetch: tests should speak the wire protocol
+// a foreign client would, not share our bridge's code.
+import { randomBytes } from 'node:crypto';
+import { registerUser } from '../../scripts/lib/stack/synapse.ts';
+import type { StackInfo } from './stack.ts';
+
+export interface TestUser {
+  userId: string;
+  accessToken: string;
+}
+
+export async function newUser(info: StackInfo, prefix = 'user'): Promise<TestUser> {
+  const name = `${prefix}${randomBytes(4).toString('hex')}`;
+  const r = await registerUser(
+    info.homeserverUrl,
+    info.registrationSharedSecret,
+    name,
+    randomBytes(12).toString('hex'),
+  );
+  return { userId: r.user_id, accessToken: r.access_token };
+}
+
+export async function cs<T = Record<string, unknown>>(
+  info: StackInfo,
+  user: TestUser,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${info.homeserverUrl}/_matrix/client/v3${path}`, {
+    method,
+    headers: { authorization: `Bearer ${user.accessToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { errcode?: string; error?: string };
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${json.errcode ?? ''} ${json.error ?? ''}`);
+  return json;
+}
+
+export async function joinedMembers(info: StackInfo, user: TestUser, roomId: string): Promise<string[]> {
+  const r = await cs<{ joined: Record<string, unknown> }>(
+    info,
+    user,
+    'GET',
+    `/rooms/${encodeURIComponent(roomId)}/joined_members`,
+  );
+  return Object.keys(r.joined);
+}
+
+/** Poll until `check` returns a value (not undefined/false), within a bounded time. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Read one sample from a Prometheus text exposition (0 when absent). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const labelPart = line.slice(name.length).match(/^\{([^}]*)\}/)?.[1] ?? '';
+    const have = labelPart ? labelPart.split(',') : [];
+    if (want.every((w) => have.includes(w)) && have.length === want.length) return Number(line.split(' ').pop());
+  }
+  return 0;
+}

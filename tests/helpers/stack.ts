@@ -1,0 +1,68 @@
+// What integration tests know about the running test stack: its stack.json and config.
+import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+import { loadConfig, loadRegistration, type FoyerConfig, type Registration } from '@foyer/config';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface StackInfo {
+  homeserverUrl: string;
+  serverName: string;
+  registrationSharedSecret: string;
+  botUserId: string;
+  webUrl: string;
+  sip: { host: string; port: number };
+  dialInNumber: string;
+  db: 'postgres' | 'embedded';
+  configFile: string;
+  registrationFile: string;
+  logs: string;
+  appserviceUrl: string;
+  bridgeApiUrl: string;
+  gatewayUrl: string;
+  internalApiSecret: string;
+  janus: { url: string; apiSecret: string; roomAdminKey: string };
+  postgres: { adminUrl: string } | null;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stackDir: string;
+    stackPortBase: string;
+  }
+}
+
+export function testStack(): {
+  info: StackInfo;
+  config: FoyerConfig;
+  registration: Registration;
+  env: NodeJS.ProcessEnv;
+} {
+  const dir = inject('stackDir');
+  const info = JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as StackInfo;
+  return {
+    info,
+    config: loadConfig(info.configFile).config,
+    registration: loadRegistration(info.registrationFile),
+    env: { ...process.env, FOYER_STACK_DIR: dir, FOYER_PORT_BASE: inject('stackPortBase') },
+  };
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Run scripts/stack with the given environment; resolves with its output and exit code. */
+export async function runStack(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(join(ROOT, 'scripts', 'stack'), args, { env, timeout: 300_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
