@@ -1,17 +1,97 @@
-// The bridge's internal HTTP API (gateway → bridge) and its metrics, behind the shared bearer
-// secret. /health is open and says nothing but "ok", for the stack and container healthchecks.
-import type { FastifyInstance } from 'fastify';
-import { createHttpApp, requireBearer, type Logger } from '@foyer/common';
+// The bridge's internal HTTP API for the gateway (see common/src/internal-protocol.ts), and its
+// metrics, behind the shared bearer secret. /health is open and says nothing but "ok".
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { z } from 'zod';
+import {
+  conferenceReportSchema,
+  createHttpApp,
+  guestMessageSchema,
+  lookupRequestSchema,
+  requireBearer,
+  type Logger,
+} from '@foyer/common';
+import type { Outbox } from './chat/outbox.ts';
+import { UnknownGroupError, type GroupManager } from './groups/group-manager.ts';
 import type { BridgeMetrics } from './metrics.ts';
 
-export function buildInternalApi(o: { secret: string; metrics: BridgeMetrics; log: Logger }): FastifyInstance {
-  const app = createHttpApp(o.log.child({ part: 'internal-api' }));
+export interface InternalApiDeps {
+  secret: string;
+  metrics: BridgeMetrics;
+  log: Logger;
+  groups: GroupManager;
+  outbox: Outbox;
+  maxMessageLength: number;
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.output<S> | undefined {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  void reply
+    .code(400)
+    .send({ error: 'bad_request', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` });
+  return undefined;
+}
+
+const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: 'not_found', message });
+
+/** Control characters other than newline and tab have no place in a chat line. */
+const cleanText = (s: string) => s.normalize('NFC').replace(/[\p{Cc}]/gu, (c) => (c === '\n' || c === '\t' ? c : ''));
+
+export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
+  const app = createHttpApp(d.log.child({ part: 'internal-api' }), { bodyLimit: 256 * 1024 });
   app.get('/health', async () => ({ status: 'ok' }));
   app.register(async (authed) => {
-    authed.addHook('onRequest', requireBearer(o.secret));
+    authed.addHook('onRequest', requireBearer(d.secret));
     authed.get('/metrics', async (_req, reply) =>
-      reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics()),
+      reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
     );
+
+    authed.post('/internal/v1/lookup', async (req, reply) => {
+      const q = parse(lookupRequestSchema, req.body, reply);
+      if (!q) return reply;
+      const info = 'pin' in q ? await d.groups.lookupPin(q.pin) : await d.groups.lookupToken(q.token);
+      // One answer for "never existed" and "revoked": the caller learns nothing more.
+      return info ?? notFound(reply, 'no group with guest access has this PIN or link');
+    });
+
+    authed.get<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId', async (req, reply) => {
+      return (await d.groups.groupInfo(req.params.roomId)) ?? notFound(reply, 'no such group');
+    });
+
+    authed.put<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/conference', async (req, reply) => {
+      const report = parse(conferenceReportSchema, req.body, reply);
+      if (!report) return reply;
+      try {
+        await d.groups.reportConference(req.params.roomId, report);
+      } catch (err) {
+        if (err instanceof UnknownGroupError) return notFound(reply, 'no such group');
+        throw err;
+      }
+      return { ok: true };
+    });
+
+    authed.post<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/messages', async (req, reply) => {
+      const msg = parse(guestMessageSchema, req.body, reply);
+      if (!msg) return reply;
+      const body = cleanText(msg.body);
+      if (!body.trim()) return reply.code(400).send({ error: 'empty', message: 'the message is empty' });
+      if ([...body].length > d.maxMessageLength) {
+        return reply
+          .code(413)
+          .send({ error: 'too_long', message: `a message may have at most ${d.maxMessageLength} characters` });
+      }
+      const sender = await d.groups.senderFor(req.params.roomId, msg.participantId);
+      if (!sender) return notFound(reply, 'this participant is not in the group’s conference');
+      const stored = await d.outbox.submit({
+        roomId: req.params.roomId,
+        participantId: msg.participantId,
+        sender,
+        txnId: msg.txnId,
+        content: { msgtype: 'm.text', body },
+      });
+      return reply.code(202).send({ id: stored.id, status: stored.status, eventId: stored.eventId });
+    });
   });
   return app;
 }

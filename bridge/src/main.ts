@@ -1,9 +1,13 @@
 // The Foyer bridge: the Matrix application service. See bridge/README.md.
-import { configPathFromArgs, loadConfig, loadRegistration } from '@foyer/config';
+import { configPathFromArgs, listenerUrl, loadConfig, loadRegistration } from '@foyer/config';
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
 import { buildAppservice } from './appservice/server.ts';
-import { GroupEventHandler } from './groups.ts';
+import { Outbox } from './chat/outbox.ts';
+import { HttpGatewayNotifier } from './gateway-notifier.ts';
+import { GroupManager } from './groups/group-manager.ts';
+import { Identities } from './groups/identity.ts';
 import { buildInternalApi } from './internal-api.ts';
+import { MatrixApi } from './matrix/api.ts';
 import { createBotClient } from './matrix/bot.ts';
 import { createMetrics } from './metrics.ts';
 import { KnexBridgeStore } from './store/knex-store.ts';
@@ -14,7 +18,8 @@ const TXN_RETENTION_MS = 7 * 24 * 3600 * 1000;
 await runService('bridge', async (onStop) => {
   const { config } = loadConfig(configPathFromArgs(process.argv));
   const registration = loadRegistration(config.appservice.registration);
-  const log = createLogger('bridge', config.bridge.logLevel);
+  const cfg = config.bridge;
+  const log = createLogger('bridge', cfg.logLevel);
   const botUserId = `@${config.appservice.botLocalpart}:${config.homeserver.serverName}`;
   if (registration.sender_localpart !== config.appservice.botLocalpart) {
     log.warn(
@@ -23,20 +28,38 @@ await runService('bridge', async (onStop) => {
     );
   }
 
-  const db = openDatabase(config.bridge.database);
+  const db = openDatabase(cfg.database);
   onStop(() => db.destroy());
   const applied = await migrate(db, migrations, MIGRATIONS_TABLE);
   if (applied.length) log.info({ applied }, 'database migrated');
   const store = new KnexBridgeStore(db);
 
   const metrics = createMetrics();
-  const bot = createBotClient({
-    homeserverUrl: config.homeserver.url,
-    asToken: registration.as_token,
-    userId: botUserId,
+  const api = new MatrixApi(
+    createBotClient({ homeserverUrl: config.homeserver.url, asToken: registration.as_token, userId: botUserId, log }),
+    botUserId,
+  );
+  const ids = new Identities(botUserId, config.homeserver.serverName);
+  const gateway = new HttpGatewayNotifier({
+    gatewayUrl: cfg.gatewayUrl ?? listenerUrl(config.gateway.listen),
+    secret: config.internalApi.secret,
     log,
   });
-  const groups = new GroupEventHandler({ bot, botUserId, serverName: config.homeserver.serverName, store, log });
+  const groups = new GroupManager({
+    api,
+    store,
+    ids,
+    gateway,
+    log,
+    dialInNumber: config.gateway.dialInNumber,
+    webUrl: config.web.publicUrl,
+    pinDigits: cfg.pinDigits,
+    maskCallerNumbers: cfg.maskCallerNumbers,
+    deleteEmptyGroups: cfg.deleteEmptyGroups,
+  });
+  onStop(() => groups.stop());
+  const outbox = new Outbox({ store, api, log, rejoin: (roomId, userId) => groups.joinVirtualUser(roomId, userId) });
+  onStop(() => outbox.stop());
 
   const appservice = buildAppservice({
     hsToken: registration.hs_token,
@@ -47,11 +70,19 @@ await runService('bridge', async (onStop) => {
     userExists: async (userId) => userId === botUserId,
   });
   onStop(() => appservice.close());
-  const internal = buildInternalApi({ secret: config.internalApi.secret, metrics, log });
+  const internal = buildInternalApi({
+    secret: config.internalApi.secret,
+    metrics,
+    log,
+    groups,
+    outbox,
+    maxMessageLength: cfg.maxMessageLength,
+  });
   onStop(() => internal.close());
 
   await listen(appservice, config.appservice.listen.bind, config.appservice.listen.port);
-  await listen(internal, config.bridge.listen.bind, config.bridge.listen.port);
+  await listen(internal, cfg.listen.bind, cfg.listen.port);
+  outbox.kick(); // messages queued before a restart go out now
 
   const prune = setInterval(() => {
     store
@@ -61,6 +92,6 @@ await runService('bridge', async (onStop) => {
   prune.unref();
   onStop(() => clearInterval(prune));
 
-  log.info({ botUserId, appservice: config.appservice.listen, internal: config.bridge.listen }, 'bridge ready');
+  log.info({ botUserId, appservice: config.appservice.listen, internal: cfg.listen }, 'bridge ready');
   return log;
 });

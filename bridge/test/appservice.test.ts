@@ -8,20 +8,13 @@ import type { RoomEvent } from '../src/appservice/events.ts';
 import { createMetrics } from '../src/metrics.ts';
 import type { BridgeStore } from '../src/store/store.ts';
 
-class MemoryStore implements BridgeStore {
+class MemoryStore implements Pick<BridgeStore, 'isTransactionProcessed' | 'markTransactionProcessed'> {
   txns = new Set<string>();
   async isTransactionProcessed(id: string) {
     return this.txns.has(id);
   }
   async markTransactionProcessed(id: string) {
     this.txns.add(id);
-  }
-  async pruneTransactions() {
-    return 0;
-  }
-  async upsertGroup() {}
-  async getGroup() {
-    return undefined;
   }
 }
 

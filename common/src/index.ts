@@ -3,3 +3,4 @@ export * from './database.ts';
 export * from './http.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
+export * from './internal-protocol.ts';

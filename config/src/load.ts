@@ -78,3 +78,9 @@ export function configPathFromArgs(argv: readonly string[], env: NodeJS.ProcessE
   if (!file) throw new ConfigError('no config file: pass --config <file.yaml> or set FOYER_CONFIG');
   return file;
 }
+
+/** The URL of a loopback or bound listener, for a peer service calling it. */
+export function listenerUrl(listen: { bind: string; port: number }): string {
+  const host = listen.bind === '0.0.0.0' || listen.bind === '::' ? '127.0.0.1' : listen.bind;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+}

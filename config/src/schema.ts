@@ -63,6 +63,12 @@ export const configSchema = z.strictObject({
     deleteEmptyGroups: z.boolean().default(true),
     /** Show callers' numbers masked (+49 991 •••• 166) in room display names. */
     maskCallerNumbers: z.boolean().default(true),
+    /** Digits of a group's dial-in PIN (random, unique, no leading zero). */
+    pinDigits: z.number().int().min(8).max(16).default(10),
+    /** Longest guest chat message accepted, in characters. */
+    maxMessageLength: z.number().int().min(1).max(60_000).default(4000),
+    /** How the bridge reaches the gateway's internal API; default: from gateway.listen. */
+    gatewayUrl: httpUrl.optional(),
     logLevel,
   }),
   gateway: z.strictObject({
@@ -71,6 +77,8 @@ export const configSchema = z.strictObject({
     listen: listener,
     /** The one number callers dial for every group, shown in org.foyer.conference. */
     dialInNumber: z.string().regex(/^\+?[0-9 ()/-]{3,32}$/, 'expected a phone number such as +49 991 1234 166'),
+    /** How the gateway reaches the bridge's internal API; default: from bridge.listen. */
+    bridgeUrl: httpUrl.optional(),
     sip: z.strictObject({
       bind: host,
       port,
@@ -102,6 +110,8 @@ export const configSchema = z.strictObject({
 });
 
 export type FoyerConfig = z.infer<typeof configSchema>;
+/** The config as written (defaults may be left out). */
+export type FoyerConfigInput = z.input<typeof configSchema>;
 export type ListenConfig = z.infer<typeof listener>;
 
 /** The appservice registration file that Synapse loads (generated, never hand-edited). */

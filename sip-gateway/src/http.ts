@@ -1,17 +1,29 @@
-// The gateway's HTTP listener: health for the stack and containers, metrics behind the shared
-// bearer secret. The browser conference WebSocket and the bridge-facing API join it later.
+// The gateway's HTTP listener: health for the stack and containers; behind the shared bearer
+// secret, metrics and the notifications the bridge sends (revocations, removals, room chat).
+// The browser conference WebSocket joins it later.
+import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp, requireBearer, type Logger } from '@foyer/common';
+import {
+  createHttpApp,
+  gatewayNotificationSchema,
+  requireBearer,
+  type GatewayNotification,
+  type Logger,
+} from '@foyer/common';
 import type { JanusService } from './janus/janus-service.ts';
 import type { GatewayMetrics } from './metrics.ts';
+
+/** Notifications from the bridge, for the conference logic to act on. */
+export class BridgeEvents extends EventEmitter<{ notification: [GatewayNotification] }> {}
 
 export function buildGatewayHttp(o: {
   secret: string;
   janus: JanusService;
   metrics: GatewayMetrics;
   log: Logger;
+  bridgeEvents: BridgeEvents;
 }): FastifyInstance {
-  const app = createHttpApp(o.log.child({ part: 'http' }));
+  const app = createHttpApp(o.log.child({ part: 'http' }), { bodyLimit: 256 * 1024 });
   // Healthy means able to host conferences: without Janus there is no media.
   app.get('/health', async (_req, reply) =>
     o.janus.connected
@@ -23,6 +35,20 @@ export function buildGatewayHttp(o: {
     authed.get('/metrics', async (_req, reply) => {
       o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
       return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
+    });
+    authed.post('/internal/v1/notify', async (req, reply) => {
+      const parsed = gatewayNotificationSchema.safeParse(req.body);
+      if (!parsed.success) {
+        o.log.warn(
+          { issue: parsed.error.issues[0]?.message },
+          'notification from the bridge of unexpected shape refused',
+        );
+        return reply.code(400).send({ error: 'bad_request', message: parsed.error.issues[0]?.message ?? 'invalid' });
+      }
+      o.metrics.bridgeNotifications.inc({ type: parsed.data.type });
+      o.log.info({ type: parsed.data.type, roomId: parsed.data.roomId }, 'notification from the bridge');
+      o.bridgeEvents.emit('notification', parsed.data);
+      return { ok: true };
     });
   });
   return app;

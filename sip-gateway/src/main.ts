@@ -2,7 +2,7 @@
 // conference WebSocket build on it). See sip-gateway/README.md.
 import { configPathFromArgs, loadConfig } from '@foyer/config';
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
-import { buildGatewayHttp } from './http.ts';
+import { BridgeEvents, buildGatewayHttp } from './http.ts';
 import { JanusService } from './janus/janus-service.ts';
 import { createMetrics } from './metrics.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
@@ -22,7 +22,8 @@ await runService('sip-gateway', async (onStop) => {
   await janus.start();
 
   const metrics = createMetrics();
-  const http = buildGatewayHttp({ secret: config.internalApi.secret, janus, metrics, log });
+  const bridgeEvents = new BridgeEvents();
+  const http = buildGatewayHttp({ secret: config.internalApi.secret, janus, metrics, log, bridgeEvents });
   onStop(() => http.close());
   await listen(http, cfg.listen.bind, cfg.listen.port);
   log.info({ listen: cfg.listen, janus: janus.connected }, 'sip-gateway ready');

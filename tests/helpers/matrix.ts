@@ -78,3 +78,52 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return 0;
 }
+
+export const enc = encodeURIComponent;
+
+export async function stateOf<T = Record<string, unknown>>(
+  info: StackInfo,
+  user: TestUser,
+  roomId: string,
+  type: string,
+  key = '',
+): Promise<T | undefined> {
+  const res = await fetch(
+    `${info.homeserverUrl}/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(key)}`,
+    {
+      headers: { authorization: `Bearer ${user.accessToken}` },
+    },
+  );
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`state ${type}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export interface TimelineEvent {
+  type: string;
+  sender: string;
+  event_id: string;
+  state_key?: string;
+  content: Record<string, unknown>;
+}
+
+/** The newest events of a room (up to `limit`), oldest first. */
+export async function timeline(info: StackInfo, user: TestUser, roomId: string, limit = 100): Promise<TimelineEvent[]> {
+  const r = await cs<{ chunk: TimelineEvent[] }>(
+    info,
+    user,
+    'GET',
+    `/rooms/${enc(roomId)}/messages?dir=b&limit=${limit}`,
+  );
+  return r.chunk.reverse();
+}
+
+export async function login(info: StackInfo, user: string, password: string): Promise<TestUser> {
+  const res = await fetch(`${info.homeserverUrl}/_matrix/client/v3/login`, {
+    method: 'POST',
+    body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password }),
+  });
+  const body = (await res.json()) as { user_id: string; access_token: string };
+  if (!res.ok) throw new Error(`login ${user}: ${res.status}`);
+  return { userId: body.user_id, accessToken: body.access_token };
+}

@@ -26,6 +26,7 @@ export interface StackInfo {
   internalApiSecret: string;
   janus: { url: string; apiSecret: string; roomAdminKey: string };
   postgres: { adminUrl: string } | null;
+  accounts: { demo: { userId: string; password: string }; admin: { userId: string; password: string } };
 }
 
 declare module 'vitest' {

@@ -10,7 +10,7 @@ import type { BridgeMetrics } from '../metrics.ts';
 
 export interface AppserviceDeps {
   hsToken: string;
-  store: BridgeStore;
+  store: Pick<BridgeStore, 'isTransactionProcessed' | 'markTransactionProcessed'>;
   metrics: BridgeMetrics;
   log: Logger;
   /** Handles one validated event; must be idempotent per event ID. */

@@ -1,5 +1,71 @@
 import type { Knex } from '@foyer/common';
-import type { BridgeStore } from './store.ts';
+import type {
+  BridgeStore,
+  ConferenceStatus,
+  Group,
+  GuestCredentials,
+  Member,
+  OutboxMessage,
+  Participant,
+  ParticipantKind,
+} from './store.ts';
+
+interface GroupRow {
+  room_id: string;
+  name: string | null;
+  guest_access: boolean;
+  pin: string | null;
+  link_token: string | null;
+  conference_status: ConferenceStatus;
+  power_notice_sent: boolean;
+}
+
+interface OutboxRow {
+  id: string | number;
+  room_id: string;
+  participant_id: string;
+  sender: string;
+  txn_id: string;
+  content: Record<string, unknown> | string;
+  status: OutboxMessage['status'];
+  attempts: number;
+  event_id: string | null;
+}
+
+const toGroup = (r: GroupRow): Group => ({
+  roomId: r.room_id,
+  name: r.name,
+  guestAccess: r.guest_access,
+  pin: r.pin,
+  linkToken: r.link_token,
+  conferenceStatus: r.conference_status,
+  powerNoticeSent: r.power_notice_sent,
+});
+
+const toMessage = (r: OutboxRow): OutboxMessage => ({
+  id: Number(r.id),
+  roomId: r.room_id,
+  participantId: r.participant_id,
+  sender: r.sender,
+  txnId: r.txn_id,
+  content: typeof r.content === 'string' ? (JSON.parse(r.content) as Record<string, unknown>) : r.content,
+  status: r.status,
+  attempts: r.attempts,
+  eventId: r.event_id,
+});
+
+const GROUP_COLUMNS = [
+  'room_id',
+  'name',
+  'guest_access',
+  'pin',
+  'link_token',
+  'conference_status',
+  'power_notice_sent',
+];
+
+/** Postgres unique violation (also raised by PGlite). */
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 export class KnexBridgeStore implements BridgeStore {
   private readonly db: Knex;
@@ -24,9 +90,170 @@ export class KnexBridgeStore implements BridgeStore {
     await this.db('groups').insert({ room_id: roomId, name }).onConflict('room_id').merge({ name });
   }
 
-  async getGroup(roomId: string): Promise<{ roomId: string; name: string | null } | undefined> {
-    const row = (await this.db('groups').where({ room_id: roomId }).first('room_id', 'name')) as
-      { room_id: string; name: string | null } | undefined;
-    return row && { roomId: row.room_id, name: row.name };
+  private async groupWhere(where: Record<string, unknown>): Promise<Group | undefined> {
+    const row = (await this.db('groups').where(where).first(GROUP_COLUMNS)) as GroupRow | undefined;
+    return row && toGroup(row);
+  }
+
+  getGroup(roomId: string): Promise<Group | undefined> {
+    return this.groupWhere({ room_id: roomId });
+  }
+
+  async setGroupName(roomId: string, name: string | null): Promise<void> {
+    await this.db('groups').where({ room_id: roomId }).update({ name });
+  }
+
+  async setPowerNoticeSent(roomId: string, sent: boolean): Promise<void> {
+    await this.db('groups').where({ room_id: roomId }).update({ power_notice_sent: sent });
+  }
+
+  async setConferenceStatus(roomId: string, status: ConferenceStatus): Promise<void> {
+    await this.db('groups').where({ room_id: roomId }).update({ conference_status: status });
+  }
+
+  async deleteGroup(roomId: string): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('outbox')
+        .where({ room_id: roomId, status: 'pending' })
+        .update({ status: 'failed', last_error: 'group deleted' });
+      await trx('groups').where({ room_id: roomId }).delete();
+    });
+  }
+
+  async setGuestCredentials(roomId: string, c: GuestCredentials): Promise<boolean> {
+    try {
+      await this.db('groups')
+        .where({ room_id: roomId })
+        .update({ guest_access: true, pin: c.pin, link_token: c.linkToken, link_token_hash: c.linkTokenHash });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async clearGuestCredentials(roomId: string): Promise<void> {
+    await this.db('groups')
+      .where({ room_id: roomId })
+      .update({ guest_access: false, pin: null, link_token: null, link_token_hash: null });
+  }
+
+  findGroupByPin(pin: string): Promise<Group | undefined> {
+    return this.groupWhere({ pin, guest_access: true });
+  }
+
+  findGroupByLinkHash(hash: string): Promise<Group | undefined> {
+    return this.groupWhere({ link_token_hash: hash, guest_access: true });
+  }
+
+  async setMember(roomId: string, m: Member): Promise<void> {
+    await this.db('group_members')
+      .insert({ room_id: roomId, user_id: m.userId, membership: m.membership, display_name: m.displayName })
+      .onConflict(['room_id', 'user_id'])
+      .merge(['membership', 'display_name']);
+  }
+
+  async replaceMembers(roomId: string, members: Member[]): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('group_members').where({ room_id: roomId }).delete();
+      if (members.length) {
+        await trx('group_members').insert(
+          members.map((m) => ({
+            room_id: roomId,
+            user_id: m.userId,
+            membership: m.membership,
+            display_name: m.displayName,
+          })),
+        );
+      }
+    });
+  }
+
+  async getMembers(roomId: string): Promise<Member[]> {
+    const rows = (await this.db('group_members')
+      .where({ room_id: roomId })
+      .select('user_id', 'membership', 'display_name')) as {
+      user_id: string;
+      membership: string;
+      display_name: string | null;
+    }[];
+    return rows.map((r) => ({ userId: r.user_id, membership: r.membership, displayName: r.display_name }));
+  }
+
+  async getParticipants(roomId: string): Promise<Participant[]> {
+    const rows = (await this.db('participants').where({ room_id: roomId }).orderBy('participant_id')) as {
+      participant_id: string;
+      kind: ParticipantKind;
+      display_name: string;
+      waiting: boolean;
+      removed: boolean;
+    }[];
+    return rows.map((r) => ({
+      participantId: r.participant_id,
+      kind: r.kind,
+      displayName: r.display_name,
+      waiting: r.waiting,
+      removed: r.removed,
+    }));
+  }
+
+  async upsertParticipant(roomId: string, p: Omit<Participant, 'removed'>): Promise<void> {
+    await this.db('participants')
+      .insert({
+        room_id: roomId,
+        participant_id: p.participantId,
+        kind: p.kind,
+        display_name: p.displayName,
+        waiting: p.waiting,
+      })
+      .onConflict(['room_id', 'participant_id'])
+      .merge(['display_name', 'waiting']);
+  }
+
+  async markParticipantRemoved(roomId: string, participantId: string): Promise<void> {
+    await this.db('participants').where({ room_id: roomId, participant_id: participantId }).update({ removed: true });
+  }
+
+  async deleteParticipant(roomId: string, participantId: string): Promise<void> {
+    await this.db('participants').where({ room_id: roomId, participant_id: participantId }).delete();
+  }
+
+  async enqueueMessage(m: Omit<OutboxMessage, 'id' | 'status' | 'attempts' | 'eventId'>): Promise<OutboxMessage> {
+    const inserted = (await this.db('outbox')
+      .insert({
+        room_id: m.roomId,
+        participant_id: m.participantId,
+        sender: m.sender,
+        txn_id: m.txnId,
+        content: JSON.stringify(m.content),
+      })
+      .onConflict(['room_id', 'participant_id', 'txn_id'])
+      .ignore()
+      .returning('*')) as OutboxRow[];
+    const row =
+      inserted[0] ??
+      ((await this.db('outbox')
+        .where({ room_id: m.roomId, participant_id: m.participantId, txn_id: m.txnId })
+        .first()) as OutboxRow);
+    return toMessage(row);
+  }
+
+  async pendingMessages(limit: number): Promise<OutboxMessage[]> {
+    const rows = (await this.db('outbox').where({ status: 'pending' }).orderBy('id').limit(limit)) as OutboxRow[];
+    return rows.map(toMessage);
+  }
+
+  async markMessageSent(id: number, eventId: string): Promise<void> {
+    await this.db('outbox').where({ id }).update({ status: 'sent', event_id: eventId, sent_at: this.db.fn.now() });
+  }
+
+  async markMessageAttempt(id: number, error: string, failed: boolean): Promise<void> {
+    await this.db('outbox')
+      .where({ id })
+      .update({
+        attempts: this.db.raw('attempts + 1'),
+        last_error: error.slice(0, 500),
+        ...(failed ? { status: 'failed' } : {}),
+      });
   }
 }

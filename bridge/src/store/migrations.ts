@@ -23,4 +23,70 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('appservice_transactions');
     },
   },
+  {
+    name: '002_groups',
+    async up(db) {
+      await db.schema.alterTable('groups', (t) => {
+        t.boolean('guest_access').notNullable().defaultTo(false);
+        // The dial-in PIN and the guest link: unique among all groups, revoked together.
+        t.text('pin').unique();
+        t.text('link_token');
+        t.text('link_token_hash').unique();
+        t.text('conference_status').notNullable().defaultTo('idle');
+        t.boolean('power_notice_sent').notNullable().defaultTo(false);
+      });
+      await db.schema.createTable('group_members', (t) => {
+        t.text('room_id').notNullable().references('groups.room_id').onDelete('CASCADE');
+        t.text('user_id').notNullable();
+        t.text('membership').notNullable();
+        t.text('display_name');
+        t.primary(['room_id', 'user_id']);
+      });
+      // Guests and callers in a group's conference, as the gateway reports them.
+      await db.schema.createTable('participants', (t) => {
+        t.text('room_id').notNullable().references('groups.room_id').onDelete('CASCADE');
+        t.text('participant_id').notNullable();
+        t.text('kind').notNullable();
+        t.text('display_name').notNullable();
+        t.boolean('waiting').notNullable().defaultTo(false);
+        /** Set when a member kicked the virtual user: it must not come back under this ID. */
+        t.boolean('removed').notNullable().defaultTo(false);
+        t.primary(['room_id', 'participant_id']);
+      });
+      // Guest messages are written here before anything else, so none is lost while Synapse is
+      // unreachable or the bridge restarts; (room, participant, txn) makes a retry a no-op.
+      await db.schema.createTable('outbox', (t) => {
+        t.bigIncrements('id');
+        t.text('room_id').notNullable();
+        t.text('participant_id').notNullable();
+        t.text('sender').notNullable();
+        t.text('txn_id').notNullable();
+        t.jsonb('content').notNullable();
+        t.text('status').notNullable().defaultTo('pending');
+        t.integer('attempts').notNullable().defaultTo(0);
+        t.text('last_error');
+        t.text('event_id');
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('sent_at', { useTz: true });
+        t.unique(['room_id', 'participant_id', 'txn_id']);
+        t.index(['status', 'id']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('outbox');
+      await db.schema.dropTable('participants');
+      await db.schema.dropTable('group_members');
+      await db.schema.alterTable('groups', (t) => {
+        for (const c of [
+          'guest_access',
+          'pin',
+          'link_token',
+          'link_token_hash',
+          'conference_status',
+          'power_notice_sent',
+        ])
+          t.dropColumn(c);
+      });
+    },
+  },
 ];

@@ -1,10 +1,82 @@
 /** What the bridge keeps. One interface, so logic can be tested against a small in-memory fake. */
+
+export type ConferenceStatus = 'idle' | 'waiting' | 'running' | 'on_hold';
+export type ParticipantKind = 'guest' | 'phone';
+
+export interface Group {
+  roomId: string;
+  name: string | null;
+  guestAccess: boolean;
+  pin: string | null;
+  linkToken: string | null;
+  conferenceStatus: ConferenceStatus;
+  powerNoticeSent: boolean;
+}
+
+export interface Member {
+  userId: string;
+  membership: string;
+  displayName: string | null;
+}
+
+export interface Participant {
+  participantId: string;
+  kind: ParticipantKind;
+  displayName: string;
+  waiting: boolean;
+  removed: boolean;
+}
+
+export interface OutboxMessage {
+  id: number;
+  roomId: string;
+  participantId: string;
+  sender: string;
+  txnId: string;
+  content: Record<string, unknown>;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  eventId: string | null;
+}
+
+export interface GuestCredentials {
+  pin: string;
+  linkToken: string;
+  linkTokenHash: string;
+}
+
 export interface BridgeStore {
   /** True when this transaction ID was already processed. */
   isTransactionProcessed(txnId: string): Promise<boolean>;
   markTransactionProcessed(txnId: string): Promise<void>;
   /** Forget transaction IDs older than this (Synapse retries for minutes, not days). */
   pruneTransactions(olderThan: Date): Promise<number>;
+
   upsertGroup(roomId: string, name: string | null): Promise<void>;
-  getGroup(roomId: string): Promise<{ roomId: string; name: string | null } | undefined>;
+  getGroup(roomId: string): Promise<Group | undefined>;
+  setGroupName(roomId: string, name: string | null): Promise<void>;
+  setPowerNoticeSent(roomId: string, sent: boolean): Promise<void>;
+  setConferenceStatus(roomId: string, status: ConferenceStatus): Promise<void>;
+  deleteGroup(roomId: string): Promise<void>;
+
+  /** Store new guest credentials; false when the PIN or token collides (caller retries). */
+  setGuestCredentials(roomId: string, creds: GuestCredentials): Promise<boolean>;
+  clearGuestCredentials(roomId: string): Promise<void>;
+  findGroupByPin(pin: string): Promise<Group | undefined>;
+  findGroupByLinkHash(hash: string): Promise<Group | undefined>;
+
+  setMember(roomId: string, member: Member): Promise<void>;
+  replaceMembers(roomId: string, members: Member[]): Promise<void>;
+  getMembers(roomId: string): Promise<Member[]>;
+
+  getParticipants(roomId: string): Promise<Participant[]>;
+  upsertParticipant(roomId: string, p: Omit<Participant, 'removed'>): Promise<void>;
+  markParticipantRemoved(roomId: string, participantId: string): Promise<void>;
+  deleteParticipant(roomId: string, participantId: string): Promise<void>;
+
+  /** Queue a guest message; an existing (room, participant, txn) returns the stored one. */
+  enqueueMessage(m: Omit<OutboxMessage, 'id' | 'status' | 'attempts' | 'eventId'>): Promise<OutboxMessage>;
+  pendingMessages(limit: number): Promise<OutboxMessage[]>;
+  markMessageSent(id: number, eventId: string): Promise<void>;
+  markMessageAttempt(id: number, error: string, failed: boolean): Promise<void>;
 }

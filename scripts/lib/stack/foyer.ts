@@ -7,7 +7,7 @@ import {
   generateRegistration,
   loadRegistration,
   registrationYaml,
-  type FoyerConfig,
+  type FoyerConfigInput,
   type Registration,
 } from '@foyer/config';
 import type { StackLayout } from './layout.ts';
@@ -35,7 +35,7 @@ export function ensureRegistration(l: StackLayout): Registration {
   return reg;
 }
 
-export function foyerConfig(l: StackLayout, s: StackState): FoyerConfig {
+export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
   const db = (name: 'bridge' | 'gateway') =>
     s.db === 'postgres'
       ? { kind: 'postgres' as const, url: postgresUrl(l, s, `foyer_${name}`), pool: { min: 0, max: 5 } }

@@ -8,12 +8,10 @@ import {
   bridgeApiUrl,
   BOT_LOCALPART,
   ensureRegistration,
-  FOYER_SERVICES,
   gatewayUrl,
   startFoyerService,
   webUrl,
   writeFoyerConfig,
-  type FoyerService,
 } from './foyer.ts';
 import { janusUrl, startJanus } from './janus.ts';
 import { stackLayout, tcpPorts, type DbMode, type StackLayout } from './layout.ts';
@@ -150,7 +148,7 @@ Stop with: scripts/stack down`);
 async function down(l: StackLayout): Promise<void> {
   for (const name of [...SERVICES].reverse()) {
     // Postgres: SIGINT is its "fast" shutdown (SIGTERM would wait for clients to leave).
-    const stopped = await stopProcess(l, name, name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+    const stopped = await stopProcess(l, name, stopSignal(name));
     if (stopped) console.log(`  ${name.padEnd(12)} stopped`);
   }
   const left: number[] = [];
@@ -174,16 +172,31 @@ async function status(l: StackLayout): Promise<number> {
   return running > 0 ? 0 : 3;
 }
 
-async function restart(l: StackLayout, name: string | undefined): Promise<void> {
-  if (!name || !(name in FOYER_SERVICES)) {
-    throw new StackError(`restart takes one of: ${Object.keys(FOYER_SERVICES).join(', ')}`);
-  }
+function serviceArg(s: StackState, name: string | undefined): Service {
+  const names = SERVICES.filter((n) => enabled(s, n));
+  if (!name || !(names as readonly string[]).includes(name)) throw new StackError(`name one of: ${names.join(', ')}`);
+  return name as Service;
+}
+
+const stopSignal = (name: Service): NodeJS.Signals => (name === 'postgres' ? 'SIGINT' : 'SIGTERM');
+
+async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg: string | undefined): Promise<void> {
   const s = loadState(l);
   if (!s) throw new StackError('no stack here; run scripts/stack up');
-  await stopProcess(l, name);
-  writeFoyerConfig(l, s);
-  await startFoyerService(l, name as FoyerService);
-  console.log(`  ${name} restarted`);
+  const name = serviceArg(s, arg);
+  if (action !== 'start') {
+    const stopped = await stopProcess(l, name, stopSignal(name));
+    console.log(`  ${name} ${stopped ? 'stopped' : 'was not running'}`);
+  }
+  if (action !== 'stop') {
+    if (runningPid(l, name)) {
+      console.log(`  ${name} already running`);
+      return;
+    }
+    writeFoyerConfig(l, s);
+    await startService(l, s, name);
+    console.log(`  ${name} started`);
+  }
 }
 
 async function main(): Promise<number> {
@@ -211,8 +224,10 @@ async function main(): Promise<number> {
       return 0;
     case 'status':
       return status(l);
+    case 'start':
+    case 'stop':
     case 'restart':
-      await restart(l, arg);
+      await single(l, cmd, arg);
       return 0;
     case 'reset':
       await down(l);
@@ -222,7 +237,7 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] | down | status | restart <bridge|sip-gateway|web> | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] | down | status | start|stop|restart <service> | reset
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)`);
       return cmd === undefined || values.help ? 0 : 2;
   }

@@ -1,0 +1,42 @@
+// What the bot says in a group (m.notice), German first, then English: groups are shared by
+// people of both languages and a notice cannot know who reads it.
+
+const both = (de: string, en: string) => `${de}\n\n${en}`;
+
+export const notices = {
+  needPower: (bot: string, level: number) =>
+    both(
+      `Foyer kann die Konferenzdaten dieser Gruppe nicht speichern. Bitte geben Sie ${bot} Administratorrechte (Berechtigungsstufe ${level}).`,
+      `Foyer cannot store this group's conference details. Please make ${bot} an admin (power level ${level}).`,
+    ),
+  guestAccessNotMember: (user: string) =>
+    both(
+      `Gastzugang: Die Anfrage von ${user} wurde ignoriert, weil nur Mitglieder der Gruppe von diesem Server den Gastzugang ändern dürfen.`,
+      `Guest access: the request from ${user} was ignored because only members of this group on this server may change guest access.`,
+    ),
+  guestAccessFederated: (user: string, server: string) =>
+    both(
+      `Gastzugang: Die Anfrage von ${user} wurde ignoriert, weil nur Mitarbeiter von ${server} den Gastzugang ändern dürfen.`,
+      `Guest access: the request from ${user} was ignored because only staff of ${server} may change guest access.`,
+    ),
+  guestAccessInvalid: (problem: string) =>
+    both(
+      `Gastzugang: Die Anfrage wurde ignoriert, weil ihr Inhalt ungültig ist (${problem}). Erwartet: {"enabled": true} oder {"enabled": false}.`,
+      `Guest access: the request was ignored because its content is invalid (${problem}). Expected: {"enabled": true} or {"enabled": false}.`,
+    ),
+  guestAccessOn: () =>
+    both(
+      'Gastzugang ist eingeschaltet: Einwahlnummer, PIN und Gast-Link stehen in den Gruppendetails.',
+      'Guest access is on: dial-in number, PIN and guest link are in the group details.',
+    ),
+  guestAccessRotated: () =>
+    both(
+      'Gastzugang: PIN und Gast-Link wurden erneuert; die bisherigen gelten nicht mehr.',
+      'Guest access: PIN and guest link were renewed; the previous ones no longer work.',
+    ),
+  guestAccessOff: () =>
+    both(
+      'Gastzugang ist ausgeschaltet: PIN und Gast-Link gelten nicht mehr, verbundene Gäste wurden getrennt.',
+      'Guest access is off: PIN and guest link no longer work, connected guests were disconnected.',
+    ),
+};

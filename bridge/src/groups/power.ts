@@ -1,0 +1,53 @@
+// Power levels: can the bot write its state, and which changes let members request guest mode.
+import { z } from 'zod';
+
+export const powerLevelsSchema = z.looseObject({
+  users: z.record(z.string(), z.number()).optional(),
+  users_default: z.number().optional(),
+  events: z.record(z.string(), z.number()).optional(),
+  state_default: z.number().optional(),
+});
+export type PowerLevels = z.infer<typeof powerLevelsSchema>;
+
+export const GUEST_ACCESS_EVENT = 'org.foyer.guest_access';
+export const CONFERENCE_EVENT = 'org.foyer.conference';
+export const WIDGET_EVENT = 'im.vector.modular.widgets';
+export const BRIDGE_EVENT = 'm.bridge';
+export const BOT_STATE_EVENTS = [CONFERENCE_EVENT, WIDGET_EVENT, BRIDGE_EVENT] as const;
+
+export function levelOf(pl: PowerLevels, userId: string): number {
+  return pl.users?.[userId] ?? pl.users_default ?? 0;
+}
+
+export function stateLevel(pl: PowerLevels, type: string): number {
+  return pl.events?.[type] ?? pl.state_default ?? 50;
+}
+
+/** The level the bot needs to write all of its state events. */
+export function neededLevel(pl: PowerLevels): number {
+  return Math.max(...BOT_STATE_EVENTS.map((t) => stateLevel(pl, t)));
+}
+
+/**
+ * Power-level changes the bot wants, if it may make them: every member may send
+ * org.foyer.guest_access; org.foyer.conference is the bot's alone (its own level).
+ * Returns undefined when nothing needs changing or the bot is not allowed to.
+ */
+export function desiredPowerLevels(pl: PowerLevels, botUserId: string): PowerLevels | undefined {
+  const bot = levelOf(pl, botUserId);
+  if (bot < stateLevel(pl, 'm.room.power_levels')) return undefined;
+  const memberLevel = pl.users_default ?? 0;
+  const events = { ...pl.events };
+  let changed = false;
+  // A level may only be changed by someone at or above both the old and the new value.
+  const set = (type: string, level: number) => {
+    const current = stateLevel(pl, type);
+    if (current !== level && bot >= current && bot >= level) {
+      events[type] = level;
+      changed = true;
+    }
+  };
+  set(GUEST_ACCESS_EVENT, memberLevel);
+  set(CONFERENCE_EVENT, bot);
+  return changed ? { ...pl, events } : undefined;
+}

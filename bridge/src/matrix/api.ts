@@ -1,0 +1,126 @@
+// The client-server and admin calls the bridge makes, as the bot or as a virtual user
+// (appservice masquerading with ?user_id=). A thin typed layer over matrix-js-sdk's HTTP API:
+// its higher-level methods assume a syncing client with local echo, which a bridge is not.
+import { Method, MatrixError, type MatrixClient } from 'matrix-js-sdk';
+
+export { MatrixError };
+
+export interface StateEvent {
+  type: string;
+  state_key: string;
+  sender: string;
+  content: Record<string, unknown>;
+  event_id?: string;
+}
+
+const enc = encodeURIComponent;
+const ADMIN_V1 = '/_synapse/admin/v1';
+const ADMIN_V2 = '/_synapse/admin/v2';
+
+export class MatrixApi {
+  private readonly client: MatrixClient;
+  readonly botUserId: string;
+
+  constructor(client: MatrixClient, botUserId: string) {
+    this.client = client;
+    this.botUserId = botUserId;
+  }
+
+  private request<T>(
+    method: Method,
+    path: string,
+    opts: { as?: string; body?: unknown; prefix?: string } = {},
+  ): Promise<T> {
+    const query = opts.as && opts.as !== this.botUserId ? { user_id: opts.as } : undefined;
+    return this.client.http.authedRequest<T>(method, path, query, opts.body as Record<string, unknown> | undefined, {
+      priority: 'auto',
+      ...(opts.prefix ? { prefix: opts.prefix } : {}),
+    });
+  }
+
+  async join(roomId: string, as?: string): Promise<void> {
+    await this.request(Method.Post, `/rooms/${enc(roomId)}/join`, { as, body: {} });
+  }
+
+  async leave(roomId: string, as?: string, reason?: string): Promise<void> {
+    await this.request(Method.Post, `/rooms/${enc(roomId)}/leave`, { as, body: reason ? { reason } : {} });
+  }
+
+  async invite(roomId: string, userId: string): Promise<void> {
+    await this.request(Method.Post, `/rooms/${enc(roomId)}/invite`, { body: { user_id: userId } });
+  }
+
+  async roomState(roomId: string): Promise<StateEvent[]> {
+    return this.request<StateEvent[]>(Method.Get, `/rooms/${enc(roomId)}/state`);
+  }
+
+  async sendState(roomId: string, type: string, stateKey: string, content: Record<string, unknown>): Promise<string> {
+    const r = await this.request<{ event_id: string }>(
+      Method.Put,
+      `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+      {
+        body: content,
+      },
+    );
+    return r.event_id;
+  }
+
+  /** Send a room event; the transaction ID makes a retry of the same send a no-op on the server. */
+  async send(
+    roomId: string,
+    type: string,
+    txnId: string,
+    content: Record<string, unknown>,
+    as?: string,
+  ): Promise<string> {
+    const r = await this.request<{ event_id: string }>(
+      Method.Put,
+      `/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`,
+      {
+        as,
+        body: content,
+      },
+    );
+    return r.event_id;
+  }
+
+  async sendNotice(roomId: string, body: string, html?: string): Promise<string> {
+    const content: Record<string, unknown> = { msgtype: 'm.notice', body };
+    if (html) Object.assign(content, { format: 'org.matrix.custom.html', formatted_body: html });
+    return this.send(roomId, 'm.room.message', `notice-${Date.now()}-${Math.random().toString(36).slice(2)}`, content);
+  }
+
+  /** Create a virtual user in our namespace (idempotent). */
+  async registerVirtualUser(localpart: string): Promise<void> {
+    try {
+      await this.request(Method.Post, '/register', {
+        body: { type: 'm.login.application_service', username: localpart, inhibit_login: true },
+      });
+    } catch (err) {
+      if (!(err instanceof MatrixError && err.errcode === 'M_USER_IN_USE')) throw err;
+    }
+  }
+
+  async setDisplayName(userId: string, displayname: string): Promise<void> {
+    await this.request(Method.Put, `/profile/${enc(userId)}/displayname`, { as: userId, body: { displayname } });
+  }
+
+  /** Delete (and purge) a room through the Synapse admin API; needs the bot to be a server admin. */
+  async deleteRoom(roomId: string, message: string): Promise<string> {
+    const r = await this.request<{ delete_id: string }>(Method.Delete, `/rooms/${enc(roomId)}`, {
+      prefix: ADMIN_V2,
+      body: { purge: true, block: false, message },
+    });
+    return r.delete_id;
+  }
+
+  async roomExists(roomId: string): Promise<boolean> {
+    try {
+      await this.request(Method.Get, `/rooms/${enc(roomId)}`, { prefix: ADMIN_V1 });
+      return true;
+    } catch (err) {
+      if (err instanceof MatrixError && err.httpStatus === 404) return false;
+      throw err;
+    }
+  }
+}

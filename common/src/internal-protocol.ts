@@ -1,0 +1,85 @@
+// The internal API between the bridge and the gateway, both directions, as schemas both sides
+// validate with. Authenticated with the shared bearer secret (internalApi.secret).
+//
+// gateway → bridge (bridge's internal API):
+//   POST /internal/v1/lookup                      {pin} | {token}  → GroupInfo | 404
+//   GET  /internal/v1/groups/:roomId                                → GroupInfo | 404
+//   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok}
+//   POST /internal/v1/groups/:roomId/messages     GuestMessage     → 202 {id, status}
+// bridge → gateway (gateway's internal API):
+//   POST /internal/v1/notify                      GatewayNotification
+import { z } from 'zod';
+
+const roomId = z.string().min(2).max(255);
+
+export const chatMessageSchema = z.object({
+  eventId: z.string(),
+  sender: z.string(),
+  senderName: z.string(),
+  senderKind: z.enum(['bot', 'guest', 'phone', 'staff', 'federated']),
+  msgtype: z.string(),
+  body: z.string(),
+  /** Sanitised HTML (allow-listed tags and attributes only), when the sender formatted it. */
+  html: z.string().optional(),
+  ts: z.number(),
+  /** The event this one edits (m.replace). */
+  replaces: z.string().optional(),
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const gatewayNotificationSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('participant.removed'), roomId, participantId: z.string(), by: z.string() }),
+  z.object({ type: z.literal('group.revoked'), roomId }),
+  z.object({ type: z.literal('group.deleted'), roomId }),
+  z.object({ type: z.literal('group.moderators'), roomId, moderators: z.array(z.string()) }),
+  z.object({ type: z.literal('chat.message'), roomId, message: chatMessageSchema }),
+  z.object({ type: z.literal('chat.redaction'), roomId, redacts: z.string() }),
+]);
+export type GatewayNotification = z.infer<typeof gatewayNotificationSchema>;
+
+export const lookupRequestSchema = z.union([
+  z.strictObject({ pin: z.string().max(32) }),
+  z.strictObject({ token: z.string().max(128) }),
+]);
+
+export interface GroupInfo {
+  roomId: string;
+  name: string | null;
+  guestAccess: boolean;
+  /** Local joined members: they moderate the conference. */
+  moderators: string[];
+  members: { userId: string; displayName: string | null; kind: 'staff' | 'federated' }[];
+}
+
+export const participantIdSchema = z.string().regex(/^[a-z0-9]{4,32}$/, 'lowercase letters and digits, 4 to 32');
+
+export const conferenceReportSchema = z.strictObject({
+  status: z.enum(['idle', 'waiting', 'running', 'on_hold']),
+  participants: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.strictObject({
+          id: participantIdSchema,
+          kind: z.literal('guest'),
+          name: z.string().max(200),
+          waiting: z.boolean(),
+        }),
+        z.strictObject({
+          id: participantIdSchema,
+          kind: z.literal('phone'),
+          number: z.string().max(64).nullable(),
+          waiting: z.boolean(),
+        }),
+      ]),
+    )
+    .max(1000),
+});
+export type ConferenceReport = z.infer<typeof conferenceReportSchema>;
+
+export const guestMessageSchema = z.strictObject({
+  participantId: participantIdSchema,
+  /** The sender's own ID for this message: a retry with the same ID is delivered once. */
+  txnId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  body: z.string(),
+});
+export type GuestMessage = z.infer<typeof guestMessageSchema>;
