@@ -71,6 +71,11 @@ export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
       return { ok: true };
     });
 
+    authed.post('/internal/v1/conferences/reset', async () => {
+      const groups = await d.groups.resetConferences();
+      return { ok: true, groups };
+    });
+
     authed.post<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/messages', async (req, reply) => {
       const msg = parse(guestMessageSchema, req.body, reply);
       if (!msg) return reply;

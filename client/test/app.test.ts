@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type FoyerConfig } from '@foyer/config';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { buildWebApp, MissingBuildError } from '../server/app.ts';
 import { parseSiteConfig } from '../src/site-config.ts';
 
@@ -18,34 +19,19 @@ const outsideMarker = 'OUTSIDE-DIST-MUST-NOT-BE-SERVED';
 const indexHtml =
   '<!doctype html><html lang="en"><head><title>Foyer</title></head><body><div id="app"></div></body></html>';
 
-/** A complete, valid deployment config shaped like config/foyer.sample.yaml. */
+/** The commented sample (one source of truth for a complete config) with this test's values. */
 function sampleConfig(dir: string, homeserver: { url: string; publicUrl?: string }): FoyerConfig {
-  const data = {
-    homeserver: { ...homeserver, serverName: 'example.org' },
-    appservice: {
-      registration: 'registration.yaml',
-      listen: { bind: '127.0.0.1', port: 9000 },
-      botLocalpart: 'foyer',
-    },
-    internalApi: { secret: secrets.internalApi },
-    bridge: {
-      database: { kind: 'pglite', dataDir: 'data/bridge' },
-      listen: { bind: '127.0.0.1', port: 9001 },
-      deleteEmptyGroups: true,
-      maskCallerNumbers: true,
-      logLevel: 'info',
-    },
-    gateway: {
-      database: { kind: 'pglite', dataDir: 'data/gateway' },
-      listen: { bind: '127.0.0.1', port: 9002 },
-      dialInNumber: '+49 991 1234 166',
-      sip: { bind: '127.0.0.1', port: 5060, transports: ['udp', 'tcp'] },
-      rtp: { portMin: 40000, portMax: 40999 },
-      janus: { url: 'ws://127.0.0.1:8188', apiSecret: secrets.janusApi, roomAdminKey: secrets.janusRoomAdmin },
-      logLevel: 'info',
-    },
-    web: { listen: { bind: '127.0.0.1', port: 8080 }, publicUrl: 'https://foyer.example.org/', logLevel: 'info' },
+  const data = parseYaml(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'foyer.sample.yaml'), 'utf8')) as {
+    homeserver: Record<string, unknown>;
+    internalApi: { secret: string };
+    gateway: { janus: { apiSecret: string; roomAdminKey: string } };
+    web: { publicUrl: string };
   };
+  data.homeserver = { ...homeserver, serverName: 'example.org' };
+  data.internalApi.secret = secrets.internalApi;
+  data.gateway.janus.apiSecret = secrets.janusApi;
+  data.gateway.janus.roomAdminKey = secrets.janusRoomAdmin;
+  data.web.publicUrl = 'https://foyer.example.org/';
   return parseConfig(data, join(dir, 'foyer.yaml')).config;
 }
 

@@ -6,6 +6,7 @@
 //   GET  /internal/v1/groups/:roomId                                → GroupInfo | 404
 //   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok}
 //   POST /internal/v1/groups/:roomId/messages     GuestMessage     → 202 {id, status}
+//   POST /internal/v1/conferences/reset                            → {ok} (gateway restarted)
 // bridge → gateway (gateway's internal API):
 //   POST /internal/v1/notify                      GatewayNotification
 import { z } from 'zod';

@@ -59,6 +59,11 @@ export function parseConfig(data: unknown, file: string): LoadedConfig {
     if (section.database.kind === 'pglite') section.database.dataDir = resolvePath(section.database.dataDir);
   }
   config.appservice.registration = resolvePath(config.appservice.registration);
+  const ivr = config.gateway.ivr;
+  ivr.promptsDir = resolvePath(ivr.promptsDir);
+  if (ivr.holdMusic) ivr.holdMusic = resolvePath(ivr.holdMusic);
+  const tls = config.gateway.sip.tls;
+  if (tls) Object.assign(tls, { certFile: resolvePath(tls.certFile), keyFile: resolvePath(tls.keyFile) });
   return { config, file, resolvePath };
 }
 

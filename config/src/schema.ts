@@ -88,9 +88,50 @@ export const configSchema = z.strictObject({
         .default(['udp', 'tcp']),
       /** Address put into Contact/Via/SDP when it differs from bind (NAT). */
       publicAddress: z.string().min(1).optional(),
+      /** SIP over TLS (port usually 5061), when configured. */
+      tls: z.strictObject({ port, certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     }),
+    /** Who may send calls: by source address (IP or CIDR) and/or digest credentials. */
+    trunks: z
+      .array(
+        z
+          .strictObject({
+            name: z.string().min(1),
+            sourceAddresses: z.array(z.string().min(1)).default([]),
+            username: z.string().min(1).optional(),
+            password: z.string().min(12, 'too short: at least 12 characters').optional(),
+          })
+          .refine((t) => t.sourceAddresses.length > 0 || (t.username && t.password), {
+            error: 'a trunk needs sourceAddresses, or username and password',
+          }),
+      )
+      .min(1, 'at least one trunk is needed, or no call is accepted'),
+    ivr: z.strictObject({
+      language: z.enum(['de', 'en']).default('de'),
+      /** Folder of prompts (8 kHz mu-law .ul files) made by scripts/prompts. */
+      promptsDir: z.string().min(1),
+      /** Hold music (8 kHz mu-law .ul); default: hold.ul in promptsDir. */
+      holdMusic: z.string().min(1).optional(),
+      /** Hang up when a caller types nothing for this long. */
+      inputTimeoutSeconds: z.number().min(2).max(300).default(15),
+      maxPinAttempts: z.number().int().min(1).max(10).default(3),
+    }),
+    /** Failed PIN entries: sliding windows per caller ID and in total; beyond them calls are refused. */
+    throttle: z
+      .strictObject({
+        perCaller: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1) }),
+        total: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1) }),
+      })
+      .default({ perCaller: { maxFailures: 6, windowSeconds: 600 }, total: { maxFailures: 100, windowSeconds: 60 } }),
     rtp: z
-      .strictObject({ portMin: port, portMax: port })
+      .strictObject({
+        portMin: port,
+        portMax: port,
+        /** Address the relay's sockets bind to; default: sip.bind. */
+        bind: z.string().min(1).optional(),
+        /** Our address as Janus sees it (containers: the gateway's address on their network). */
+        janusAddress: z.string().min(1).optional(),
+      })
       .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax'),
     janus: z.strictObject({
       /** Janus WebSocket API (never exposed to browsers). */

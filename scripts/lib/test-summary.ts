@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 
 interface Report {
+  success: boolean;
+  numFailedTestSuites: number;
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
@@ -20,9 +22,12 @@ try {
   process.exit(1);
 }
 const skipped = report.numPendingTests + report.numTodoTests;
-console.log(`tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`);
+// A file that fails to load fails no single test, but it is a failure all the same.
+const failed = report.numFailedTests > 0 || report.success ? report.numFailedTests : Math.max(1, report.numFailedTestSuites);
+console.log(`tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
+if (skipped > 0) console.error('test-summary: skipped tests are not allowed here: make them run or remove them');
 if (report.numTotalTests === 0) {
   console.error('test-summary: no test ran');
   process.exit(1);
 }
-process.exit(report.numFailedTests > 0 ? 1 : 0);
+process.exit(failed > 0 || skipped > 0 || !report.success ? 1 : 0);

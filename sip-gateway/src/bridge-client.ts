@@ -56,6 +56,11 @@ export class BridgeClient {
     if (r.status === 404) throw new BridgeApiError(404, 'no such group');
   }
 
+  /** After a gateway restart: no guest or caller of before is still connected. */
+  async resetConferences(): Promise<void> {
+    await this.call('POST', '/internal/v1/conferences/reset', {});
+  }
+
   /** Hand a guest's chat message to the bridge; it is stored before this resolves. */
   async postMessage(roomId: string, m: GuestMessage): Promise<{ id: number; status: string }> {
     const r = await this.call<{ id: number; status: string; message?: string }>(

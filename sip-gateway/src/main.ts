@@ -1,16 +1,29 @@
-// The Foyer sip-gateway: conference host (Janus control; SIP dial-in and the browser
-// conference WebSocket build on it). See sip-gateway/README.md.
-import { configPathFromArgs, loadConfig } from '@foyer/config';
+// The Foyer sip-gateway: conference host. SIP dial-in with the PIN IVR and an RTP relay per
+// call, Janus control, the conference WebSocket. See sip-gateway/README.md.
+import { lookup } from 'node:dns/promises';
+import websocket from '@fastify/websocket';
+import { configPathFromArgs, listenerUrl, loadConfig } from '@foyer/config';
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
+import { HomeserverOpenIdVerifier } from './auth/openid.ts';
+import { BridgeClient } from './bridge-client.ts';
+import { CallHandler } from './calls.ts';
+import { ConferenceManager } from './conference/manager.ts';
+import { ConferenceRooms } from './conference/rooms.ts';
+import { registerConferenceSocket } from './conference/ws.ts';
 import { BridgeEvents, buildGatewayHttp } from './http.ts';
+import { Prompts } from './ivr/prompts.ts';
+import { FailureThrottle } from './ivr/throttle.ts';
 import { JanusService } from './janus/janus-service.ts';
+import { UdpPortPool } from './media/ports.ts';
 import { createMetrics } from './metrics.ts';
+import { createSipServer } from './sip/server.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
 
 await runService('sip-gateway', async (onStop) => {
   const { config } = loadConfig(configPathFromArgs(process.argv));
   const cfg = config.gateway;
   const log = createLogger('sip-gateway', cfg.logLevel);
+  const prompts = Prompts.load({ dir: cfg.ivr.promptsDir, language: cfg.ivr.language, holdMusic: cfg.ivr.holdMusic });
 
   const db = openDatabase(cfg.database);
   onStop(() => db.destroy());
@@ -21,11 +34,86 @@ await runService('sip-gateway', async (onStop) => {
   onStop(() => janus.stop());
   await janus.start();
 
-  const metrics = createMetrics();
+  const bridge = new BridgeClient(cfg.bridgeUrl ?? listenerUrl(config.bridge.listen), config.internalApi.secret);
+  const rtpBind = cfg.rtp.bind ?? cfg.sip.bind;
+  // Janus needs an IP for the plain-RTP leg; a name (a container's service name) is resolved once.
+  const janusFacing = (
+    await lookup(cfg.rtp.janusAddress ?? (rtpBind === '0.0.0.0' ? '127.0.0.1' : rtpBind), { family: 4 })
+  ).address;
+  const conferences = new ConferenceManager({
+    rooms: new ConferenceRooms(db, janus, cfg.janus.roomAdminKey),
+    janus,
+    bridge,
+    prompts,
+    log,
+    janusFacingAddress: janusFacing,
+  });
+  onStop(() => conferences.shutdown());
+  // Conferences live in this process: whatever the bridge shows from before a restart is over.
+  await bridge
+    .resetConferences()
+    .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'could not reset conferences at the bridge'));
+
   const bridgeEvents = new BridgeEvents();
+  bridgeEvents.on('notification', (n) => {
+    conferences
+      .onBridgeNotification(n)
+      .catch((err: unknown) =>
+        log.error({ err: (err as Error).message, type: n.type }, 'notification handling failed'),
+      );
+  });
+
+  const metrics = createMetrics();
   const http = buildGatewayHttp({ secret: config.internalApi.secret, janus, metrics, log, bridgeEvents });
+  await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  registerConferenceSocket(http, {
+    conferences,
+    bridge,
+    openid: new HomeserverOpenIdVerifier({
+      serverName: config.homeserver.serverName,
+      homeserverUrl: config.homeserver.url,
+    }),
+    log,
+  });
   onStop(() => http.close());
+
+  const calls = new CallHandler({
+    log,
+    pool: new UdpPortPool(rtpBind, cfg.rtp.portMin, cfg.rtp.portMax),
+    publicAddress: cfg.sip.publicAddress ?? rtpBind,
+    bridge,
+    conferences,
+    janus,
+    prompts,
+    throttle: new FailureThrottle(cfg.throttle),
+    maxPinAttempts: cfg.ivr.maxPinAttempts,
+    inputTimeoutMs: cfg.ivr.inputTimeoutSeconds * 1000,
+  });
+  const sip = await createSipServer({
+    bind: cfg.sip.bind,
+    port: cfg.sip.port,
+    transports: cfg.sip.transports,
+    publicAddress: cfg.sip.publicAddress,
+    tls: cfg.sip.tls,
+    trunks: cfg.trunks,
+    log,
+  });
+  sip.on('call', (call) => calls.handle(call));
+  metrics.relays.list = () => calls.relayStats();
+  onStop(async () => {
+    calls.hangupAll('gateway stopping');
+    await new Promise((r) => setTimeout(r, 200)); // let the BYEs leave
+    await sip.close();
+  });
+
   await listen(http, cfg.listen.bind, cfg.listen.port);
-  log.info({ listen: cfg.listen, janus: janus.connected }, 'sip-gateway ready');
+  log.info(
+    {
+      listen: cfg.listen,
+      sip: { bind: cfg.sip.bind, port: cfg.sip.port, transports: cfg.sip.transports },
+      janus: janus.connected,
+    },
+    'sip-gateway ready',
+  );
   return log;
 });

@@ -1,15 +1,52 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
+export interface RelayStats {
+  mode: 'ivr' | 'lobby' | 'mix';
+  counters: { fromCaller: number; toCaller: number; fromJanus: number; toJanus: number };
+}
+
 export interface GatewayMetrics {
   registry: Registry;
   janusConnected: Gauge;
   bridgeNotifications: Counter<'type'>;
+  /** Where live relays are read from at scrape time. */
+  relays: { list: () => Iterable<RelayStats> };
 }
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
+  const relays: GatewayMetrics['relays'] = { list: () => [] };
+  // Calls and RTP packets are read from the live relays when scraped: nothing on the hot path.
+  new Gauge({
+    name: 'foyer_gateway_calls',
+    help: 'Phone calls by where they are: ivr (PIN entry), lobby (waiting, on hold), mix',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const n = { ivr: 0, lobby: 0, mix: 0 };
+      for (const r of relays.list()) n[r.mode]++;
+      for (const [state, v] of Object.entries(n)) this.set({ state }, v);
+    },
+  });
+  new Gauge({
+    name: 'foyer_gateway_rtp_packets',
+    help: 'RTP packets of the live calls, by leg and direction',
+    labelNames: ['leg'],
+    registers: [registry],
+    collect() {
+      const n = { from_caller: 0, to_caller: 0, from_janus: 0, to_janus: 0 };
+      for (const { counters: c } of relays.list()) {
+        n.from_caller += c.fromCaller;
+        n.to_caller += c.toCaller;
+        n.from_janus += c.fromJanus;
+        n.to_janus += c.toJanus;
+      }
+      for (const [leg, v] of Object.entries(n)) this.set({ leg }, v);
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'foyer_gateway_' });
   return {
+    relays,
     registry,
     janusConnected: new Gauge({
       name: 'foyer_gateway_janus_connected',

@@ -458,6 +458,13 @@ export class GroupManager {
     });
   }
 
+  /** The gateway restarted: every conference is over; virtual users leave, status idle. */
+  async resetConferences(): Promise<number> {
+    const rooms = await this.o.store.roomsWithConference();
+    for (const roomId of rooms) await this.reportConference(roomId, { status: 'idle', participants: [] });
+    return rooms.length;
+  }
+
   /** The participant's virtual user, if the participant is in this group's conference now. */
   async senderFor(roomId: string, participantId: string): Promise<string | undefined> {
     const p = (await this.o.store.getParticipants(roomId)).find((x) => x.participantId === participantId && !x.removed);

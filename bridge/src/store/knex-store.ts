@@ -197,6 +197,14 @@ export class KnexBridgeStore implements BridgeStore {
     }));
   }
 
+  async roomsWithConference(): Promise<string[]> {
+    const rows = (await this.db('groups')
+      .whereNot({ conference_status: 'idle' })
+      .orWhereIn('room_id', this.db('participants').select('room_id'))
+      .select('room_id')) as { room_id: string }[];
+    return rows.map((r) => r.room_id);
+  }
+
   async upsertParticipant(roomId: string, p: Omit<Participant, 'removed'>): Promise<void> {
     await this.db('participants')
       .insert({

@@ -70,6 +70,8 @@ export interface BridgeStore {
   getMembers(roomId: string): Promise<Member[]>;
 
   getParticipants(roomId: string): Promise<Participant[]>;
+  /** Groups with participants or a status other than idle. */
+  roomsWithConference(): Promise<string[]>;
   upsertParticipant(roomId: string, p: Omit<Participant, 'removed'>): Promise<void>;
   markParticipantRemoved(roomId: string, participantId: string): Promise<void>;
   deleteParticipant(roomId: string, participantId: string): Promise<void>;

@@ -60,6 +60,14 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       listen: { bind: l.host, port: l.ports.gateway },
       dialInNumber: s.dialInNumber,
       sip: { bind: l.host, port: l.ports.sip, transports: ['udp', 'tcp'] },
+      // The local stack takes calls from this machine only (sipp, baresip, softphones).
+      trunks: [{ name: 'loopback', sourceAddresses: ['127.0.0.1/32'] }],
+      ivr: {
+        language: 'de',
+        promptsDir: join(l.root, '.tools', 'prompts'),
+        inputTimeoutSeconds: 15,
+        maxPinAttempts: 3,
+      },
       rtp: { portMin: l.rtp.gateway[0], portMax: l.rtp.gateway[1] },
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
       logLevel: 'info',

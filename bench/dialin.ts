@@ -1,0 +1,246 @@
+// Dial-in benchmark against a running local stack (scripts/stack up):
+//   npm run bench:dialin -- [--calls 200] [--rate 20] [--limit 40] [--concurrent 50] [--hold 25]
+// 1. call setup: sipp places --calls calls (at most --limit at once, --rate per second) that
+//    enter the PIN by SIP INFO and hang up; reported: calls/s, INVITE→183 latency, failures.
+// 2. concurrency: --concurrent callers (PCMA, so transcoding is exercised) join the conference
+//    with a moderator present and send audio; reported: how many are in the mix with audio
+//    flowing both ways, and the CPU used by the gateway and Janus. Figures depend on the machine,
+//    which the report states.
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { ConferenceClient } from '../tests/helpers/conference.ts';
+import { cs, enc, eventually, joinedMembers, metricValue, newUser, stateOf } from '../tests/helpers/matrix.ts';
+import { freePort, infoKeys, scenario } from '../tests/helpers/sipp.ts';
+import type { StackInfo } from '../tests/helpers/stack.ts';
+
+const { values: opt } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '200' },
+    rate: { type: 'string', default: '20' },
+    limit: { type: 'string', default: '40' },
+    concurrent: { type: 'string', default: '50' },
+    hold: { type: 'string', default: '25' },
+  },
+});
+const ROOT = resolve(import.meta.dirname, '..');
+const stackDir = resolve(ROOT, process.env.FOYER_STACK_DIR ?? '.stack');
+let info: StackInfo;
+try {
+  info = JSON.parse(readFileSync(join(stackDir, 'stack.json'), 'utf8')) as StackInfo;
+} catch {
+  console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
+  process.exit(1);
+}
+
+const invite = (
+  codecs: string,
+  rtpmaps: string,
+  rtd: boolean,
+) => `  <send retrans="500"${rtd ? ' start_rtd="setup"' : ''}><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:bench[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:bench@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=bench 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP ${codecs}
+${rtpmaps}
+a=rtpmap:101 telephone-event/8000
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="183"${rtd ? ' rtd="setup"' : ''}/>
+  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Content-Length: 0
+
+]]></send>`;
+
+const bye = `  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 99 BYE
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>`;
+
+async function sipp(xml: string, args: string[]): Promise<{ code: number; dir: string; out: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'foyer-bench-'));
+  copyFileSync('/usr/share/sip-tester/g711a.pcap', join(dir, 'g711a.pcap'));
+  writeFileSync(join(dir, 'scenario.xml'), xml);
+  const base = [
+    '-sf',
+    'scenario.xml',
+    '-t',
+    'u1',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freePort()),
+    '-mi',
+    '127.0.0.1',
+  ];
+  const proc = spawn(
+    'sipp',
+    [
+      ...base,
+      '-mp',
+      String(await freePort()),
+      '-nostdin',
+      '-trace_rtt',
+      '-rtt_freq',
+      '1',
+      ...args,
+      `${info.sip.host}:${info.sip.port}`,
+    ],
+    { cwd: dir },
+  );
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
+  proc.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
+  const code = await new Promise<number>((r) => proc.once('exit', (c) => r(c ?? -1)));
+  return { code, dir, out };
+}
+
+function rtts(dir: string): number[] {
+  const f = readdirSync(dir).find((x) => x.endsWith('_rtt.csv'));
+  if (!f) return [];
+  return readFileSync(join(dir, f), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(';')[1]))
+    .filter((n) => Number.isFinite(n));
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN) : NaN;
+};
+
+function cpuTicks(name: string): number {
+  try {
+    const pid = readFileSync(join(stackDir, 'run', `${name}.pid`), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
+  } catch {
+    return NaN;
+  }
+}
+
+async function metrics(): Promise<string> {
+  const res = await fetch(`${info.gatewayUrl}/metrics`, {
+    headers: { authorization: `Bearer ${info.internalApiSecret}` },
+  });
+  return res.text();
+}
+
+async function main(): Promise<void> {
+  const cpu = cpus();
+  console.log(
+    `Foyer dial-in benchmark — ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
+  );
+  console.log(`stack: ${stackDir} (${info.db}); sipp, the stack and this script share the machine\n`);
+
+  const owner = await newUser(info, 'bench');
+  const { room_id: roomId } = await cs<{ room_id: string }>(info, owner, 'POST', '/createRoom', {
+    name: 'Benchmark',
+    preset: 'private_chat',
+    power_level_content_override: { users: { [info.botUserId]: 100 } },
+  });
+  await cs(info, owner, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: info.botUserId });
+  await eventually(async () => (await joinedMembers(info, owner, roomId)).includes(info.botUserId), 'the bot');
+  await cs(info, owner, 'PUT', `/rooms/${enc(roomId)}/state/org.foyer.guest_access/`, { enabled: true });
+  const pin = await eventually(
+    async () =>
+      (await stateOf<{ dial_in: { pin: string } | null }>(info, owner, roomId, 'org.foyer.conference'))?.dial_in?.pin,
+    'a PIN',
+  );
+  const moderator = await ConferenceClient.asMember(info, owner, roomId);
+  moderator.send({ type: 'join' });
+  await moderator.state((s) => s.status === 'running');
+
+  // 1. Call setup.
+  const calls = Number(opt.calls);
+  const setupXml = scenario(
+    `${invite('0 101', 'a=rtpmap:0 PCMU/8000', true)}\n${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${bye}`,
+  );
+  const t0 = Date.now();
+  const setup = await sipp(setupXml, ['-m', String(calls), '-r', opt.rate, '-l', opt.limit, '-timeout', '300s']);
+  const elapsed = (Date.now() - t0) / 1000;
+  const lat = rtts(setup.dir);
+  const failed = setup.code === 0 ? 0 : Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(setup.out)?.[1] ?? NaN);
+  console.log('1. call setup (INVITE, 183 with the welcome, 200, PIN by SIP INFO, into the mix, BYE)');
+  console.log(
+    `   ${calls} calls, ${opt.limit} at once at most: ${(calls / elapsed).toFixed(1)} calls/s over ${elapsed.toFixed(1)} s; failed: ${failed}`,
+  );
+  console.log(`   INVITE → 183 latency: p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${pct(lat, 100)} ms`);
+  console.log('   (each call holds about 3.5 s: the welcome plays before the answer, then PIN and a 1 s stay)\n');
+  rmSync(setup.dir, { recursive: true, force: true });
+
+  // 2. Concurrent calls with audio through the mix.
+  const n = Number(opt.concurrent);
+  const holdS = Number(opt.hold);
+  const plays = Array.from(
+    { length: Math.ceil(holdS / 4.5) },
+    () => '  <nop><action><exec play_pcap_audio="g711a.pcap"/></action></nop>\n  <pause milliseconds="4500"/>',
+  ).join('\n');
+  const holdXml = scenario(
+    `${invite('8 101', 'a=rtpmap:8 PCMA/8000', false)}\n${infoKeys(`${pin}#`)}\n${plays}\n${bye}`,
+  );
+  const run = sipp(holdXml, ['-m', String(n), '-r', '10', '-l', String(n), '-timeout', `${holdS + 120}s`]);
+  const rampS = n / 10 + 8;
+  await new Promise((r) => setTimeout(r, rampS * 1000));
+  const m1 = await metrics();
+  const cpu1 = { gw: cpuTicks('sip-gateway'), janus: cpuTicks('janus') };
+  const w = 5;
+  await new Promise((r) => setTimeout(r, w * 1000));
+  const m2 = await metrics();
+  const cpu2 = { gw: cpuTicks('sip-gateway'), janus: cpuTicks('janus') };
+  const inMix = metricValue(m2, 'foyer_gateway_calls', { state: 'mix' });
+  const rate = (leg: string) =>
+    (metricValue(m2, 'foyer_gateway_rtp_packets', { leg }) - metricValue(m1, 'foyer_gateway_rtp_packets', { leg })) / w;
+  const perCall = (leg: string) => (inMix ? rate(leg) / inMix : 0);
+  const done = await run;
+  console.log(`2. concurrent calls in the mix (PCMA callers sending audio, a moderator present, ${holdS} s each)`);
+  console.log(
+    `   in the mix: ${inMix} of ${n}; sipp ${done.code === 0 ? 'completed every call' : `reported failures (exit ${done.code})`}`,
+  );
+  console.log(
+    `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_janus').toFixed(1)} to Janus, ${perCall('from_janus').toFixed(1)} from Janus, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
+  );
+  console.log(
+    `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / (w * 100)) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / (w * 100)) * 100).toFixed(0)} %`,
+  );
+  rmSync(done.dir, { recursive: true, force: true });
+  await moderator.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

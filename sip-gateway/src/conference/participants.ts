@@ -1,0 +1,29 @@
+// Who is in a conference. Phone callers now; web guests and members join the same model later.
+import { randomBytes } from 'node:crypto';
+import type { JanusHandle } from '../janus/connection.ts';
+import type { CallRelay } from '../media/relay.ts';
+import type { IncomingCall } from '../sip/types.ts';
+
+/** Participant IDs become Matrix localparts (@foyer_phone_<id>): lowercase letters and digits. */
+export function newParticipantId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  const bytes = randomBytes(12);
+  let id = '';
+  for (const b of bytes) id += alphabet[b % 36]; // 36 does not divide 256: bias < 1 %, irrelevant for IDs
+  return id;
+}
+
+export interface PhoneParticipant {
+  id: string;
+  kind: 'phone';
+  /** The group (Matrix room) whose conference this is. */
+  roomId: string;
+  number: string | null;
+  call: IncomingCall;
+  relay: CallRelay;
+  /** This leg's AudioBridge handle and participant ID, once it joined the mix. */
+  janus?: { handle: JanusHandle; id: number };
+  joinedAt: number;
+}
+
+export type Participant = PhoneParticipant;

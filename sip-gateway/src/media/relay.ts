@@ -1,0 +1,252 @@
+// The RTP relay of one phone call: caller ⇄ gateway ⇄ Janus. It latches to the caller's real
+// source address, takes DTMF (RFC 4733) out of the stream before anything reaches Janus, plays
+// prompts and hold music, converts PCMA callers to the PCMU leg Janus gets, keeps Janus fed
+// with silence until the caller's audio flows, and estimates how loud the caller speaks.
+import { EventEmitter } from 'node:events';
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { ULAW_SILENCE, alawToUlaw, decodeAlaw, decodeUlaw, ulawToAlaw } from './g711.ts';
+import { levelDbov, FramePlayer } from './audio.ts';
+import { DtmfReceiver } from './rfc4733.ts';
+import { parseRtp, RtpStream, type RtpPacket } from './rtp.ts';
+import type { UdpPortPool } from './ports.ts';
+
+const FRAME_MS = 20;
+const FRAME_SAMPLES = 160;
+/** After this long without caller audio, the relay fills the Janus leg with silence. */
+const SILENCE_AFTER_MS = 60;
+
+export type RelayMode =
+  /** Prompts and music to the caller; caller audio goes nowhere (IVR, waiting, on hold). */
+  | 'lobby'
+  /** In the mix: caller audio to Janus, Janus audio to the caller (unless a prompt plays). */
+  | 'mix';
+
+export interface RelayOptions {
+  pool: UdpPortPool;
+  /** Our address as the caller and Janus see it. */
+  address: string;
+  /** Where the caller's SDP says it wants media; the relay latches to the real source. */
+  remote: { address: string; port: number };
+  /** The caller's SIP signalling address: behind NAT, media comes from there, not the SDP's. */
+  signalling: string;
+  payloadType: 0 | 8;
+  telephoneEvent?: number;
+}
+
+interface RelayEvents {
+  dtmf: [digit: string];
+  /** The prompt started with play() has ended (not emitted for looping sounds). */
+  played: [];
+  closed: [];
+}
+
+/** True when sequence a is older than b (16-bit wrap-around). */
+const olderSeq = (a: number, b: number) => ((b - a) & 0xffff) !== 0 && ((b - a) & 0xffff) < 0x8000;
+
+export class CallRelay extends EventEmitter<RelayEvents> {
+  readonly callerSide: Socket;
+  readonly janusSide: Socket;
+  readonly address: string;
+  private readonly payloadType: 0 | 8;
+  private readonly telephoneEvent?: number;
+  private readonly dtmf = new DtmfReceiver();
+  private expected: { address: string; port: number };
+  private readonly signalling: string;
+  private latched: { address: string; port: number } | undefined;
+  private janus: { address: string; port: number } | undefined;
+  private readonly toCaller: RtpStream;
+  private readonly toJanus = new RtpStream(0);
+  private player: FramePlayer | undefined;
+  private background: FramePlayer | undefined;
+  private lastCallerAudio = 0;
+  private lastCallerSeq: number | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  mode: RelayMode = 'lobby';
+  muted = false;
+  /** Smoothed speaking level of the caller, dBov (−127 = silence). */
+  level = -127;
+  readonly counters = { fromCaller: 0, toCaller: 0, fromJanus: 0, toJanus: 0, dtmf: 0, dropped: 0 };
+
+  private constructor(callerSide: Socket, janusSide: Socket, o: RelayOptions) {
+    super();
+    this.callerSide = callerSide;
+    this.janusSide = janusSide;
+    this.address = o.address;
+    this.payloadType = o.payloadType;
+    this.telephoneEvent = o.telephoneEvent;
+    this.expected = o.remote;
+    this.signalling = o.signalling;
+    this.toCaller = new RtpStream(o.payloadType);
+    callerSide.on('message', (msg, rinfo) => this.safely(() => this.fromCaller(msg, rinfo)));
+    janusSide.on('message', (msg, rinfo) => this.safely(() => this.fromJanus(msg, rinfo)));
+    callerSide.on('error', () => undefined);
+    janusSide.on('error', () => undefined);
+    this.timer = setInterval(() => this.safely(() => this.tick()), FRAME_MS);
+  }
+
+  static async open(o: RelayOptions): Promise<CallRelay> {
+    const callerSide = await o.pool.open();
+    try {
+      const janusSide = await o.pool.open();
+      return new CallRelay(callerSide, janusSide, o);
+    } catch (err) {
+      callerSide.close();
+      throw err;
+    }
+  }
+
+  get callerPort(): number {
+    return this.callerSide.address().port;
+  }
+
+  get janusPort(): number {
+    return this.janusSide.address().port;
+  }
+
+  /** A peer's bad packet must never end the call, let alone the process. */
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      this.counters.dropped++;
+    }
+  }
+
+  /** The caller moved (re-INVITE): latch anew. */
+  setRemote(remote: { address: string; port: number }): void {
+    this.expected = remote;
+    this.latched = undefined;
+  }
+
+  /** Where Janus sends this leg's mix from and expects its audio (from the join answer). */
+  setJanus(remote: { address: string; port: number } | undefined): void {
+    this.janus = remote;
+  }
+
+  /** Play a sound to the caller; a looping one (music) continues under later prompts. */
+  play(ulaw: Buffer, o: { loop: boolean }): void {
+    const player = new FramePlayer(ulaw, { loop: o.loop });
+    if (o.loop) {
+      this.background = player;
+      this.player = undefined;
+    } else {
+      this.player = player;
+    }
+  }
+
+  /** Stop the current prompt (a caller typing ahead) and any music. */
+  stopPlayback(o: { music?: boolean } = {}): void {
+    this.player = undefined;
+    if (o.music) this.background = undefined;
+  }
+
+  get playing(): boolean {
+    return this.player !== undefined;
+  }
+
+  private fromCaller(msg: Buffer, rinfo: RemoteInfo): void {
+    const pkt = parseRtp(msg);
+    if (!pkt) return;
+    if (this.latched) {
+      if (rinfo.address !== this.latched.address || rinfo.port !== this.latched.port) {
+        this.counters.dropped++;
+        return;
+      }
+    } else {
+      // Symmetric RTP: the caller's real source (behind NAT it differs from the SDP) becomes
+      // the destination. Only the SDP's address or the caller's signalling address may claim
+      // it, so a stranger guessing the port cannot take the call's audio.
+      if (rinfo.address !== this.expected.address && rinfo.address !== this.signalling) {
+        this.counters.dropped++;
+        return;
+      }
+      this.latched = { address: rinfo.address, port: rinfo.port };
+    }
+    this.counters.fromCaller++;
+    if (this.telephoneEvent !== undefined && pkt.payloadType === this.telephoneEvent) {
+      const digit = this.dtmf.push(pkt);
+      if (digit) {
+        this.counters.dtmf++;
+        this.emit('dtmf', digit);
+      }
+      return; // Janus drops telephone-event with a warning per packet: never forward it
+    }
+    if (pkt.payloadType !== this.payloadType || pkt.payload.length === 0) return;
+    this.onCallerAudio(pkt);
+  }
+
+  private onCallerAudio(pkt: RtpPacket): void {
+    // Late packets (reordered behind newer ones) are dropped; Janus's jitter buffer covers gaps.
+    if (this.lastCallerSeq !== undefined && olderSeq(pkt.sequence, this.lastCallerSeq)) {
+      this.counters.dropped++;
+      return;
+    }
+    this.lastCallerSeq = pkt.sequence;
+    const samples = this.payloadType === 0 ? decodeUlaw(pkt.payload) : decodeAlaw(pkt.payload);
+    const db = levelDbov(samples);
+    this.level = db > this.level ? db : this.level * 0.9 + db * 0.1;
+    if (this.mode !== 'mix' || this.muted || !this.janus) return;
+    this.lastCallerAudio = Date.now();
+    const ulaw = this.payloadType === 0 ? pkt.payload : alawToUlaw(pkt.payload);
+    this.sendJanus(this.toJanus.next(ulaw, ulaw.length)); // G.711: one byte per sample
+  }
+
+  private fromJanus(msg: Buffer, rinfo: RemoteInfo): void {
+    if (!this.janus || rinfo.address !== this.janus.address || rinfo.port !== this.janus.port) {
+      this.counters.dropped++;
+      return;
+    }
+    const pkt = parseRtp(msg);
+    if (!pkt || pkt.payloadType !== 0) return;
+    this.counters.fromJanus++;
+    if (this.mode !== 'mix' || this.player) return; // a prompt (join tone) has the line
+    const payload = this.payloadType === 0 ? pkt.payload : ulawToAlaw(pkt.payload);
+    this.sendCaller(this.toCaller.next(payload, payload.length));
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = Date.now();
+    // To the caller: a prompt, else music in the lobby.
+    const source = this.player ?? (this.mode === 'lobby' ? this.background : undefined);
+    if (source) {
+      const frame = source.next();
+      if (frame) this.sendCaller(this.toCaller.next(this.payloadType === 0 ? frame : ulawToAlaw(frame), FRAME_SAMPLES));
+      if (source === this.player && source.done) {
+        this.player = undefined;
+        this.emit('played');
+      }
+    }
+    // To Janus: silence while the caller is quiet, muted or not yet sending, so Janus (which
+    // sends nothing before it receives) keeps mixing for this leg.
+    if (this.janus && (this.mode !== 'mix' || this.muted || now - this.lastCallerAudio > SILENCE_AFTER_MS)) {
+      this.sendJanus(this.toJanus.next(SILENCE_FRAME, FRAME_SAMPLES));
+    }
+    if (now - this.lastCallerAudio > 200) this.level = Math.max(-127, this.level - 3);
+  }
+
+  private sendCaller(buf: Buffer): void {
+    const to = this.latched ?? this.expected;
+    if (to.port === 0 || to.address === '0.0.0.0') return; // on hold (old-style SDP)
+    this.counters.toCaller++;
+    this.callerSide.send(buf, to.port, to.address);
+  }
+
+  private sendJanus(buf: Buffer): void {
+    if (!this.janus) return;
+    this.counters.toJanus++;
+    this.janusSide.send(buf, this.janus.port, this.janus.address);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.callerSide.close();
+    this.janusSide.close();
+    this.emit('closed');
+  }
+}
+
+const SILENCE_FRAME = Buffer.alloc(FRAME_SAMPLES, ULAW_SILENCE);

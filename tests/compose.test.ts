@@ -1,0 +1,608 @@
+// The production compose deployment (docker-compose.yml, the Dockerfiles, docker/), checked
+// without a Docker engine: none runs where these tests do. Structural checks on the parsed
+// file, cross-checks between the compose file and the configs it mounts, and a dry run of
+// docker/setup.sh. If a Compose v2 CLI is installed, `docker compose config -q` validates the
+// file against the Compose spec too; without one, the structural checks are all there is.
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig, parseConfig } from '../config/src/load.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
+
+type Dict = Record<string, unknown>;
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
+const dict = (v: unknown): Dict => (isDict(v) ? v : {});
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+const compose = dict(parse(read('docker-compose.yml')));
+const services = dict(compose.services);
+const service = (name: string): Dict => dict(services[name]);
+const FOYER_SERVICES = { bridge: 'bridge', 'sip-gateway': 'sip-gateway', client: 'client' } as const;
+
+/** `${NAME:-default}` and `${NAME-default}` become the default, `${NAME}` becomes '': the file
+ * must be safe as shipped, whatever the operator's .env says. */
+function interpolate(s: string): string {
+  return s.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-([^}]*))?\}/g, (_m, def: string | undefined) => def ?? '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dockerfiles
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Instructions with continuation lines joined and comments dropped. */
+function dockerfile(path: string): Instruction[] {
+  const out: Instruction[] = [];
+  let pending = '';
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!pending && (line === '' || line.startsWith('#'))) continue;
+    if (pending && line.startsWith('#')) continue;
+    pending += (pending ? ' ' : '') + line.replace(/\\$/, '').trim();
+    if (line.endsWith('\\')) continue;
+    const m = /^(\w+)\s+(.*)$/s.exec(pending);
+    if (m) out.push({ op: m[1]!.toUpperCase(), args: m[2]! });
+    pending = '';
+  }
+  return out;
+}
+
+/** Sources of a COPY/ADD without --from, in exec or shell form. */
+function copySources(args: string): string[] {
+  const words = args.split(/\s+/).filter((w) => !w.startsWith('--'));
+  if (args.includes('--from=')) return [];
+  const parts = args.trim().endsWith(']') ? (JSON.parse(args.slice(args.indexOf('['))) as string[]) : words;
+  return parts.slice(0, -1);
+}
+
+interface Build {
+  service: string;
+  context: string;
+  dockerfile: string;
+}
+
+const builds: Build[] = Object.entries(services).flatMap(([name, s]) => {
+  const b = dict(s).build;
+  if (b === undefined) return [];
+  const context = typeof b === 'string' ? b : String(dict(b).context ?? '.');
+  const file = typeof b === 'string' ? 'Dockerfile' : String(dict(b).dockerfile ?? 'Dockerfile');
+  return [{ service: name, context: resolve(ROOT, context), dockerfile: resolve(ROOT, context, file) }];
+});
+
+// ---------------------------------------------------------------------------------------------
+// Published ports
+
+interface Published {
+  service: string;
+  hostIp: string;
+  hostPorts: [number, number];
+  target: [number, number];
+  protocol: string;
+}
+
+function range(s: string): [number, number] {
+  const [a, b] = s.split('-');
+  return [Number(a), Number(b ?? a)];
+}
+
+function publishedPorts(name: string): Published[] {
+  return list(service(name).ports).map((p) => {
+    if (isDict(p)) {
+      return {
+        service: name,
+        hostIp: String(p.host_ip ?? '0.0.0.0'),
+        hostPorts: range(String(p.published ?? p.target)),
+        target: range(String(p.target)),
+        protocol: String(p.protocol ?? 'tcp'),
+      };
+    }
+    const [spec = '', protocol = 'tcp'] = interpolate(String(p)).split('/');
+    const parts = spec.split(':');
+    const target = parts.pop() ?? '';
+    const host = parts.pop() ?? target;
+    return {
+      service: name,
+      hostIp: parts.join(':') || '0.0.0.0',
+      hostPorts: range(host),
+      target: range(target),
+      protocol,
+    };
+  });
+}
+
+const allPublished = Object.keys(services).flatMap(publishedPorts);
+const isLoopback = (ip: string) => ip === 'localhost' || ip.startsWith('127.') || ip === '::1' || ip === '[::1]';
+
+// ---------------------------------------------------------------------------------------------
+// The compose-flavoured Foyer config, rendered with stand-in values (docker/setup.sh renders the
+// real one; its own test is below).
+
+function renderTemplate(path: string): string {
+  const env = Object.fromEntries(
+    read('docker/env.sample')
+      .split('\n')
+      .map((l) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  return read(path).replace(/@@([A-Z_]+)@@/g, (_m, name: string) => {
+    if (name in env) return env[name]!;
+    // Everything else comes from docker/secrets/ (or is generated): hex fits every spot.
+    return 'ab'.repeat(32);
+  });
+}
+
+const foyerTemplate = parseConfig(
+  parse(renderTemplate('docker/templates/foyer.yaml')),
+  join(ROOT, 'docker/foyer/foyer.yaml'),
+).config;
+
+function healthUrl(name: string): URL {
+  const test = list(dict(service(name).healthcheck).test)
+    .map(String)
+    .join(' ');
+  const m = /https?:\/\/[^'"\s)]+/.exec(test);
+  if (!m) throw new Error(`${name}: no URL in its healthcheck`);
+  return new URL(m[0]);
+}
+
+function jcfgValue(file: string, key: string): string | undefined {
+  return new RegExp(`^\\s*${key}\\s*=\\s*"?([^"\\n]*)"?`, 'm').exec(read(`docker/janus/${file}`))?.[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('docker-compose.yml structure', () => {
+  it('parses as a mapping with services, and has no obsolete top-level version', () => {
+    expect(isDict(compose)).toBe(true);
+    expect(Object.keys(services).sort()).toEqual(
+      ['bridge', 'client', 'coturn', 'janus', 'postgres', 'sip-gateway', 'synapse'].sort(),
+    );
+    expect(compose).not.toHaveProperty('version');
+  });
+
+  it('gives every service an image or a build, and a healthcheck with a test', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(dict(s).image ?? dict(s).build, `${name}: image or build`).toBeDefined();
+      const test = dict(dict(s).healthcheck).test;
+      expect(
+        Array.isArray(test) ? test.length : String(test ?? '').length,
+        `${name}: healthcheck.test`,
+      ).toBeGreaterThan(0);
+      expect(list(test)[0], `${name}: healthcheck must not be disabled`).not.toBe('NONE');
+    }
+  });
+
+  it('pins every image to a version, never latest', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const image = dict(s).image;
+      if (image === undefined) continue;
+      const tag = /:([^/:@]+)$/.exec(String(image))?.[1];
+      expect(tag, `${name}: ${String(image)}`).toMatch(/^v?\d+/);
+    }
+  });
+
+  it('depends only on services that exist, waiting for health where it matters', () => {
+    for (const [name, s] of Object.entries(services)) {
+      const deps = dict(s).depends_on;
+      const targets = Array.isArray(deps) ? deps.map(String) : Object.keys(dict(deps));
+      for (const t of targets) expect(services, `${name} depends on ${t}`).toHaveProperty([t]);
+    }
+    const waitsFor = (name: string, dep: string) => dict(dict(service(name).depends_on)[dep]).condition;
+    expect(waitsFor('synapse', 'postgres')).toBe('service_healthy');
+    expect(waitsFor('bridge', 'postgres')).toBe('service_healthy');
+    expect(waitsFor('bridge', 'synapse')).toBe('service_healthy');
+    expect(waitsFor('sip-gateway', 'janus')).toBe('service_healthy');
+    expect(waitsFor('sip-gateway', 'postgres')).toBe('service_healthy');
+  });
+
+  it('declares at top level every named volume and secret a service uses', () => {
+    const volumes = dict(compose.volumes);
+    const secrets = dict(compose.secrets);
+    for (const [name, s] of Object.entries(services)) {
+      for (const v of list(dict(s).volumes)) {
+        const source = isDict(v) ? (v.type === 'volume' ? String(v.source) : '') : String(v).split(':')[0]!;
+        const named = source !== '' && !/^[./~$]/.test(source);
+        if (named) expect(volumes, `${name}: volume ${source}`).toHaveProperty([source]);
+      }
+      for (const sec of list(dict(s).secrets)) {
+        const source = isDict(sec) ? String(sec.source) : String(sec);
+        expect(secrets, `${name}: secret ${source}`).toHaveProperty([source]);
+      }
+    }
+    expect(volumes).toHaveProperty(['postgres_data']);
+    expect(volumes).toHaveProperty(['synapse_data']);
+  });
+
+  it('keeps postgres and synapse data in named volumes', () => {
+    expect(list(service('postgres').volumes)).toContain('postgres_data:/var/lib/postgresql/data');
+    expect(list(service('synapse').volumes)).toContain('synapse_data:/data');
+  });
+
+  it('reads every secret from a git-ignored file under docker/secrets/', () => {
+    const secrets = dict(compose.secrets);
+    expect(Object.keys(secrets).length).toBeGreaterThan(0);
+    const files = Object.entries(secrets).map(([name, s]) => {
+      const file = String(dict(s).file ?? '');
+      expect(file, `secret ${name}`).toMatch(/^\.\/docker\/secrets\/[^/]+$/);
+      return file.slice(2);
+    });
+    const git = spawnSync('git', ['check-ignore', '--no-index', ...files, '.env', 'docker/foyer/foyer.yaml'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (git.error || git.status === 128) {
+      // No git, or not a checkout: read the rule itself.
+      expect(read('docker/secrets/.gitignore').split('\n')).toContain('*');
+    } else {
+      expect(git.stdout.trim().split('\n').sort()).toEqual([...files, '.env', 'docker/foyer/foyer.yaml'].sort());
+      const readme = spawnSync('git', ['check-ignore', '--no-index', '-q', 'docker/secrets/README.md'], { cwd: ROOT });
+      expect(readme.status, 'docker/secrets/README.md must stay tracked').toBe(1);
+    }
+    expect(existsSync(join(ROOT, 'docker/secrets/README.md'))).toBe(true);
+  });
+
+  it('publishes internal ports on loopback only; public only what phones and browsers need', () => {
+    // [service, first target port, protocol] that may listen on every address.
+    const intended = new Set([
+      'sip-gateway 5060 udp',
+      'sip-gateway 5060 tcp',
+      `sip-gateway ${foyerTemplate.gateway.rtp.portMin} udp`,
+      'janus 20000 udp',
+      `client ${foyerTemplate.web.listen.port} tcp`,
+      'synapse 8008 tcp',
+    ]);
+    for (const p of allPublished) {
+      if (isLoopback(p.hostIp)) continue;
+      expect(intended, `${p.service} publishes ${p.target.join('-')}/${p.protocol} on ${p.hostIp}`).toContain(
+        `${p.service} ${p.target[0]} ${p.protocol}`,
+      );
+    }
+    // Host networking bypasses all of the above; only the TURN relay may use it.
+    const hostNetwork = Object.entries(services).filter(([, s]) => dict(s).network_mode === 'host');
+    expect(hostNetwork.map(([n]) => n)).toEqual(['coturn']);
+    // Never published: the database, the appservice port, Janus's API.
+    expect(publishedPorts('postgres')).toEqual([]);
+    expect(allPublished.filter((p) => p.target[0] === 9000 || p.target[0] === 8188)).toEqual([]);
+  });
+
+  it('publishes the HTTP ports on loopback by default (behind a reverse proxy)', () => {
+    for (const name of ['synapse', 'client']) {
+      for (const p of publishedPorts(name)) expect(isLoopback(p.hostIp), `${name} ${p.hostIp}`).toBe(true);
+    }
+  });
+
+  it('publishes SIP on udp and tcp and the gateway RTP range 1:1', () => {
+    const gw = publishedPorts('sip-gateway');
+    const sip = foyerTemplate.gateway.sip.port;
+    for (const proto of foyerTemplate.gateway.sip.transports) {
+      expect(gw).toContainEqual(
+        expect.objectContaining({ target: [sip, sip], hostPorts: [sip, sip], protocol: proto }),
+      );
+    }
+    const rtp: [number, number] = [foyerTemplate.gateway.rtp.portMin, foyerTemplate.gateway.rtp.portMax];
+    expect(gw).toContainEqual(expect.objectContaining({ target: rtp, hostPorts: rtp, protocol: 'udp' }));
+  });
+});
+
+describe('Foyer services', () => {
+  for (const [name, dir] of Object.entries(FOYER_SERVICES)) {
+    it(`${name} mounts the config folder read-only at /etc/foyer`, () => {
+      const mounts = list(service(name).volumes).map((v) =>
+        isDict(v) ? `${String(v.source)}:${String(v.target)}${v.read_only ? ':ro' : ''}` : String(v),
+      );
+      const foyer = mounts.filter((m) => m.split(':')[1] === '/etc/foyer');
+      expect(foyer, name).toHaveLength(1);
+      expect(foyer[0]!.endsWith(':ro'), `${name}: ${foyer[0]}`).toBe(true);
+      // Every other mount is read-only too: these services own no files.
+      for (const m of mounts) expect(m.endsWith(':ro'), `${name}: ${m}`).toBe(true);
+      const build = builds.find((b) => b.service === name);
+      expect(build?.dockerfile).toBe(join(ROOT, dir, 'Dockerfile'));
+    });
+  }
+
+  it('healthchecks hit /health on the port each service listens on', () => {
+    expect(healthUrl('bridge').port).toBe(String(foyerTemplate.bridge.listen.port));
+    expect(healthUrl('sip-gateway').port).toBe(String(foyerTemplate.gateway.listen.port));
+    expect(healthUrl('client').port).toBe(String(foyerTemplate.web.listen.port));
+    for (const name of ['bridge', 'sip-gateway', 'client', 'synapse']) expect(healthUrl(name).pathname).toBe('/health');
+    // The slim Node image has no curl: the check must be Node's fetch.
+    for (const name of Object.keys(FOYER_SERVICES)) {
+      expect(list(dict(service(name).healthcheck).test).slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    }
+  });
+
+  it('the compose Foyer config names the compose services and matches the published ports', () => {
+    const c = foyerTemplate;
+    expect(new URL(c.homeserver.url).hostname).toBe('synapse');
+    expect(new URL(c.gateway.janus.url).hostname).toBe('janus');
+    expect(new URL(c.bridge.gatewayUrl ?? '').hostname).toBe('sip-gateway');
+    expect(new URL(c.bridge.gatewayUrl ?? '').port).toBe(String(c.gateway.listen.port));
+    expect(new URL(c.gateway.bridgeUrl ?? '').hostname).toBe('bridge');
+    expect(new URL(c.gateway.bridgeUrl ?? '').port).toBe(String(c.bridge.listen.port));
+    for (const db of [c.bridge.database, c.gateway.database]) {
+      expect(db.kind).toBe('postgres');
+      if (db.kind === 'postgres') expect(new URL(db.url).hostname).toBe('postgres');
+    }
+    // Listeners that other containers or published ports reach must not be loopback.
+    for (const l of [c.appservice.listen, c.bridge.listen, c.gateway.listen, c.web.listen])
+      expect(l.bind).toBe('0.0.0.0');
+    expect(c.appservice.registration).toBe(join(ROOT, 'docker/foyer/registration/foyer-registration.yaml'));
+    // Synapse mounts that registration folder at the path its override config names.
+    expect(list(service('synapse').volumes)).toContain('./docker/foyer/registration:/etc/foyer/registration:ro');
+    expect(read('docker/templates/synapse.yaml')).toContain('/etc/foyer/registration/foyer-registration.yaml');
+  });
+
+  it('the databases the configs use are the ones the Postgres init script creates', () => {
+    const init = read('docker/postgres/init-databases.sh');
+    expect(init).toMatch(
+      /CREATE DATABASE synapse\b[^;]*ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;/,
+    );
+    for (const db of [foyerTemplate.bridge.database, foyerTemplate.gateway.database]) {
+      if (db.kind !== 'postgres') continue;
+      const url = new URL(db.url);
+      expect(init).toMatch(new RegExp(`CREATE DATABASE ${url.pathname.slice(1)} OWNER ${url.username}\\b`));
+      expect(init).toMatch(new RegExp(`CREATE ROLE ${url.username} LOGIN`));
+    }
+    const synapseDb = dict(dict(parse(renderTemplate('docker/templates/synapse.yaml'))).database);
+    expect(dict(synapseDb.args)).toMatchObject({ host: 'postgres', dbname: 'synapse', user: 'synapse' });
+    expect(init).toMatch(/CREATE DATABASE synapse OWNER synapse\b/);
+    // The script reads its passwords from secrets the postgres service is given.
+    for (const m of init.matchAll(/secret (\w+)\)/g)) expect(list(service('postgres').secrets)).toContain(m[1]);
+    expect(list(service('postgres').volumes)).toContainEqual(
+      expect.stringMatching(/^\.\/docker\/postgres\/init-databases\.sh:\/docker-entrypoint-initdb\.d\/[^:]+\.sh:ro$/),
+    );
+    expect(dict(service('postgres').environment).POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_password');
+  });
+});
+
+describe('Dockerfiles', () => {
+  it('exist where the compose file says, with their build contexts', () => {
+    expect(builds.map((b) => b.service).sort()).toEqual(['bridge', 'client', 'janus', 'sip-gateway']);
+    for (const b of builds) {
+      expect(statSync(b.context).isDirectory(), `${b.service}: context ${b.context}`).toBe(true);
+      expect(existsSync(b.dockerfile), `${b.service}: ${b.dockerfile}`).toBe(true);
+    }
+  });
+
+  it('start every stage FROM a pinned major version, never latest', () => {
+    for (const b of builds) {
+      const stages = new Set<string>();
+      const froms = dockerfile(b.dockerfile).filter((i) => i.op === 'FROM');
+      expect(froms.length, b.dockerfile).toBeGreaterThan(0);
+      for (const { args } of froms) {
+        const [image = '', , alias] = args.split(/\s+/);
+        if (!stages.has(image)) {
+          const tag = /:([^/:@]+)$/.exec(image)?.[1] ?? '';
+          // A number (node:24-…, postgres:15) or a Debian release name (debian:bookworm-slim).
+          expect(tag, `${b.service}: FROM ${image}`).toMatch(/^(v?\d+|bookworm|trixie|bullseye)(\b|[-.])/);
+        }
+        if (alias) stages.add(alias);
+      }
+    }
+  });
+
+  it('copy only files that exist in the build context and are not .dockerignored', () => {
+    const ignore = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map(
+        (p) =>
+          new RegExp(
+            `^${p
+              .replace(/\./g, '\\.')
+              .replace(/\*\*\//g, '(.*/)?')
+              .replace(/\*/g, '[^/]*')}(/|$)`,
+          ),
+      );
+    for (const b of builds) {
+      for (const { op, args } of dockerfile(b.dockerfile)) {
+        if (op !== 'COPY' && op !== 'ADD') continue;
+        for (const src of copySources(args)) {
+          if (src === '.') continue;
+          expect(existsSync(join(b.context, src)), `${b.service}: COPY ${src}`).toBe(true);
+          if (b.context === ROOT) {
+            const rel = src.replace(/^\.\//, '').replace(/\/$/, '');
+            expect(ignore.filter((r) => r.test(rel)).length, `${b.service}: COPY ${src} is .dockerignored`).toBe(0);
+          }
+        }
+      }
+    }
+  });
+
+  it('keep secrets and local state out of the root build context', () => {
+    const ignored = read('.dockerignore').split('\n');
+    for (const p of ['docker', '.env', '**/node_modules', '.git', 'registration']) expect(ignored).toContain(p);
+  });
+
+  for (const [name, dir] of Object.entries(FOYER_SERVICES)) {
+    describe(name, () => {
+      const file = join(ROOT, dir, 'Dockerfile');
+      const steps = existsSync(file) ? dockerfile(file) : [];
+      const cmd = steps.filter((i) => i.op === 'CMD').at(-1);
+      const argv = cmd ? (JSON.parse(cmd.args) as string[]) : [];
+
+      it('is multi-stage on node:24-bookworm-slim, installs with npm ci and runs as a non-root user', () => {
+        const froms = steps.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
+        expect(froms.length).toBeGreaterThan(1);
+        expect(froms.filter((f) => f?.startsWith('node:')).every((f) => f === 'node:24-bookworm-slim')).toBe(true);
+        expect(steps.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
+        const lastFrom = steps.map((i) => i.op).lastIndexOf('FROM');
+        const user = steps
+          .slice(lastFrom)
+          .filter((i) => i.op === 'USER')
+          .at(-1)?.args;
+        expect(user).toBeDefined();
+        expect(['root', '0']).not.toContain(user?.split(':')[0]);
+      });
+
+      it('CMD runs node on an entry file that exists, with the mounted config', () => {
+        expect(argv).toEqual(['node', expect.stringMatching(/\.ts$/), '--config', '/etc/foyer/foyer.yaml']);
+        // The image's WORKDIR mirrors the repository root, so the path is checked there.
+        expect(existsSync(join(ROOT, argv[1] ?? '')), `${argv[1]} (written by the service's author)`).toBe(true);
+      });
+    });
+  }
+
+  it('the client image builds the static app in its build stage', () => {
+    const steps = dockerfile(join(ROOT, 'client/Dockerfile'));
+    expect(steps.some((i) => i.op === 'RUN' && i.args.includes('npm run build --workspace client'))).toBe(true);
+    expect(steps.some((i) => i.op === 'COPY' && /--from=\w+ \/app\/client\/dist\/? client\/dist/.test(i.args))).toBe(
+      true,
+    );
+  });
+});
+
+describe('Janus', () => {
+  const dockerfileText = read('docker/janus/Dockerfile');
+  const entrypoint = read('docker/janus/entrypoint.sh');
+  const templates = [
+    'janus.jcfg',
+    'janus.plugin.audiobridge.jcfg',
+    'janus.plugin.videoroom.jcfg',
+    'janus.transport.websockets.jcfg',
+  ];
+
+  it("is Debian's package on debian:bookworm-slim", () => {
+    expect(dockerfile(join(ROOT, 'docker/janus/Dockerfile')).find((i) => i.op === 'FROM')?.args).toBe(
+      'debian:bookworm-slim',
+    );
+    expect(dockerfileText).toMatch(/apt-get install -y --no-install-recommends janus\b/);
+  });
+
+  it('can load only the AudioBridge and VideoRoom plugins and the WebSocket transport', () => {
+    const linked = [...dockerfileText.matchAll(/\b(plugins|transports)\/(libjanus_\w+\.so)/g)].map((m) => m[0]).sort();
+    expect(linked).toEqual([
+      'plugins/libjanus_audiobridge.so',
+      'plugins/libjanus_videoroom.so',
+      'transports/libjanus_websockets.so',
+    ]);
+    expect(jcfgValue('janus.jcfg', 'plugins_folder')).toBe('@LIB_DIR@/plugins');
+    expect(jcfgValue('janus.jcfg', 'transports_folder')).toBe('@LIB_DIR@/transports');
+    expect(jcfgValue('janus.jcfg', 'events_folder')).toBe('@LIB_DIR@/none');
+    expect(jcfgValue('janus.jcfg', 'loggers_folder')).toBe('@LIB_DIR@/none');
+    expect(jcfgValue('janus.transport.websockets.jcfg', 'admin_ws')).toBe('false');
+  });
+
+  it('takes api_secret and admin_key from secrets at start, never from the repo', () => {
+    expect(jcfgValue('janus.jcfg', 'api_secret')).toBe('@API_SECRET@');
+    expect(jcfgValue('janus.plugin.audiobridge.jcfg', 'admin_key')).toBe('@ADMIN_KEY@');
+    expect(jcfgValue('janus.plugin.videoroom.jcfg', 'admin_key')).toBe('@ADMIN_KEY@');
+    // Every placeholder in the templates is one the entrypoint fills.
+    const filled = new Set([...entrypoint.matchAll(/s\|@(\w+)@\|/g)].map((m) => m[1]));
+    for (const t of templates) {
+      for (const m of read(`docker/janus/${t}`).matchAll(/@(\w+)@/g)) expect(filled, `${t}: @${m[1]}@`).toContain(m[1]);
+    }
+    const env = dict(service('janus').environment);
+    for (const [key, path] of Object.entries(env).filter(([k]) => k.endsWith('_FILE'))) {
+      const name = /^\/run\/secrets\/(\w+)$/.exec(String(path))?.[1];
+      expect(list(service('janus').secrets), key).toContain(name);
+    }
+  });
+
+  it('keeps the AudioBridge plain-RTP range apart from the ICE range, which is published 1:1', () => {
+    const ice = range(jcfgValue('janus.jcfg', 'rtp_port_range') ?? '');
+    const plain = range(jcfgValue('janus.plugin.audiobridge.jcfg', 'rtp_port_range') ?? '');
+    expect(ice[0]).toBeLessThan(ice[1]);
+    expect(plain[0]).toBeLessThan(plain[1]);
+    expect(plain[1] < ice[0] || ice[1] < plain[0], `${plain.join('-')} overlaps ${ice.join('-')}`).toBe(true);
+    const janus = publishedPorts('janus');
+    expect(janus).toEqual([expect.objectContaining({ target: ice, hostPorts: ice, protocol: 'udp' })]);
+    // Neither overlaps the gateway's relay range on the same host.
+    const gw = [foyerTemplate.gateway.rtp.portMin, foyerTemplate.gateway.rtp.portMax];
+    for (const r of [ice, plain]) expect(r[1] < gw[0]! || gw[1]! < r[0]).toBe(true);
+  });
+
+  it('serves its WebSocket API on the port the gateway dials, and health-checks that port', () => {
+    const port = jcfgValue('janus.transport.websockets.jcfg', 'ws_port');
+    expect(new URL(foyerTemplate.gateway.janus.url).port).toBe(port);
+    expect(list(dict(service('janus').healthcheck).test)).toEqual(['CMD', 'foyer-janus-healthcheck', port]);
+  });
+});
+
+describe('docker/setup.sh', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'foyer-compose-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates secrets, renders configs that load and agree with them, and never overwrites', () => {
+    cpSync(join(ROOT, 'docker'), join(dir, 'docker'), {
+      recursive: true,
+      filter: (src) => !/docker\/(secrets|foyer|synapse)\/(?!\.gitignore$|README\.md$)[^/]+$/.test(src),
+    });
+    writeFileSync(join(dir, '.env'), read('docker/env.sample'));
+    const setup = () =>
+      spawnSync('bash', [join(dir, 'docker/setup.sh')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+
+    const refused = setup();
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('npm run registration');
+
+    const registration = join(dir, 'docker/foyer/registration/foyer-registration.yaml');
+    mkdirSync(dirname(registration), { recursive: true });
+    writeFileSync(registration, 'id: foyer\n');
+    const first = setup();
+    expect(first.status, first.stderr).toBe(0);
+
+    const secret = (name: string) => readFileSync(join(dir, 'docker/secrets', name), 'utf8').trim();
+    for (const name of Object.keys(dict(compose.secrets))) expect(secret(name).length).toBeGreaterThanOrEqual(32);
+    const { config } = loadConfig(join(dir, 'docker/foyer/foyer.yaml'));
+    expect(config.gateway.janus.apiSecret).toBe(secret('janus_api_secret'));
+    expect(config.gateway.janus.roomAdminKey).toBe(secret('janus_admin_key'));
+    for (const db of [config.bridge.database, config.gateway.database]) {
+      if (db.kind === 'postgres')
+        expect(decodeURIComponent(new URL(db.url).password)).toBe(secret('foyer_db_password'));
+    }
+    expect(config.homeserver.serverName).toBe('example.org');
+    const synapse = dict(parse(readFileSync(join(dir, 'docker/synapse/foyer.yaml'), 'utf8')));
+    expect(dict(dict(synapse.database).args).password).toBe(secret('synapse_db_password'));
+    expect(synapse.turn_shared_secret).toBe(secret('turn_shared_secret'));
+    expect(JSON.stringify(synapse)).not.toContain('@@');
+    expect(statSync(join(dir, 'docker/secrets')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, 'docker/foyer/foyer.yaml')).mode & 0o007).toBe(0);
+
+    const before = readFileSync(join(dir, 'docker/foyer/foyer.yaml'), 'utf8');
+    const again = setup();
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'docker/foyer/foyer.yaml'), 'utf8')).toBe(before);
+    expect(config.internalApi.secret).toBe(loadConfig(join(dir, 'docker/foyer/foyer.yaml')).config.internalApi.secret);
+  });
+});
+
+describe('docker compose config', () => {
+  // compose-check (tools/compose-check, built by scripts/setup) loads the file with compose-go,
+  // the library behind `docker compose config`, since no compose CLI runs on these machines.
+  const bin = join(ROOT, '.tools', 'bin', 'compose-check');
+  const check = (file: string) =>
+    spawnSync(bin, [file, ROOT], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+
+  it('accepts the file as docker compose would', () => {
+    expect(existsSync(bin), 'run scripts/setup to build .tools/bin/compose-check').toBe(true);
+    const r = check(join(ROOT, 'docker-compose.yml'));
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('and would refuse a broken one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'foyer-compose-bad-'));
+    try {
+      const broken = read('docker-compose.yml').replace(
+        /^services:\n/m,
+        'services:\n  oops:\n    image: x:1\n    depends_on: [nowhere]\n',
+      );
+      writeFileSync(join(dir, 'docker-compose.yml'), broken);
+      const r = check(join(dir, 'docker-compose.yml'));
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/nowhere/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

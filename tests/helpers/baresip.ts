@@ -1,0 +1,197 @@
+// baresip as a real SIP phone for tests: its own config folder, a sine tone as microphone
+// (ausine), the received audio recorded to WAV (sndfile), remote-controlled over ctrl_tcp
+// (netstring JSON). Note: baresip's SIP TLS listener takes the SIP port + 1.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BaresipEvent {
+  type: string;
+  class?: string;
+  param?: string;
+  [key: string]: unknown;
+}
+
+export interface BaresipOptions {
+  name: string;
+  sipPort: number;
+  ctrlPort: number;
+  rtpPorts: [number, number];
+  toneHz: number;
+}
+
+export class Baresip {
+  readonly dir: string;
+  readonly recordings: string;
+  private readonly proc: ChildProcess;
+  private readonly sock: Socket;
+  private buffer = '';
+  private readonly events: BaresipEvent[] = [];
+  private readonly waiters: { match: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void }[] = [];
+  private readonly responses = new Map<string, (r: { ok: boolean; data: string }) => void>();
+  private token = 0;
+  log = '';
+
+  private constructor(dir: string, proc: ChildProcess, sock: Socket) {
+    this.dir = dir;
+    this.recordings = join(dir, 'rec');
+    this.proc = proc;
+    this.sock = sock;
+    sock.on('data', (d) => this.onData(d.toString('utf8')));
+  }
+
+  static async start(o: BaresipOptions): Promise<Baresip> {
+    const dir = mkdtempSync(join(tmpdir(), `baresip-${o.name}-`));
+    mkdirSync(join(dir, 'rec'));
+    writeFileSync(
+      join(dir, 'config'),
+      [
+        `sip_listen 127.0.0.1:${o.sipPort}`,
+        'audio_player aubridge,nil',
+        'audio_alert aubridge,nil',
+        `audio_source ausine,${o.toneHz}`,
+        'ausrc_srate 48000',
+        'ausrc_channels 2',
+        'module_path /usr/lib/baresip/modules',
+        'module g711.so',
+        'module ausine.so',
+        'module aubridge.so',
+        'module sndfile.so',
+        'module_app account.so',
+        'module_app menu.so', // the dial, hangup and sndcode commands
+        'module_app ctrl_tcp.so',
+        `ctrl_tcp_listen 127.0.0.1:${o.ctrlPort}`,
+        `snd_path ${join(dir, 'rec')}`,
+        `rtp_ports ${o.rtpPorts[0]}-${o.rtpPorts[1]}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'accounts'), `<sip:${o.name}@127.0.0.1:${o.sipPort}>;regint=0;audio_codecs=PCMU/8000/1\n`);
+    const proc = spawn('baresip', ['-f', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    proc.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const sock = await new Promise<Socket>((resolve, reject) => {
+          const s = connect({ host: '127.0.0.1', port: o.ctrlPort }, () => resolve(s));
+          s.once('error', reject);
+        });
+        const b = new Baresip(dir, proc, sock);
+        proc.stdout?.on('data', (d: Buffer) => (b.log += d.toString()));
+        b.log = log;
+        return b;
+      } catch {
+        if (Date.now() > deadline || proc.exitCode !== null) {
+          proc.kill('SIGKILL');
+          throw new Error(`baresip ${o.name} did not start:\n${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private onData(text: string): void {
+    this.buffer += text;
+    for (;;) {
+      const colon = this.buffer.indexOf(':');
+      if (colon < 0) return;
+      const len = Number(this.buffer.slice(0, colon));
+      if (!Number.isInteger(len) || this.buffer.length < colon + 1 + len + 1) return;
+      const json = this.buffer.slice(colon + 1, colon + 1 + len);
+      this.buffer = this.buffer.slice(colon + 2 + len);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(json) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (msg.response && typeof msg.token === 'string') {
+        this.responses.get(msg.token)?.({ ok: msg.ok === true, data: String(msg.data ?? '') });
+        this.responses.delete(msg.token);
+      } else if (msg.event) {
+        const e = msg as BaresipEvent;
+        this.events.push(e);
+        for (const w of [...this.waiters]) {
+          if (w.match(e)) {
+            this.waiters.splice(this.waiters.indexOf(w), 1);
+            w.resolve(e);
+          }
+        }
+      }
+    }
+  }
+
+  command(command: string, params = ''): Promise<{ ok: boolean; data: string }> {
+    const token = `t${++this.token}`;
+    const json = JSON.stringify({ command, params, token });
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`baresip: no answer to ${command}`)), 5000);
+      this.responses.set(token, (r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+      this.sock.write(`${Buffer.byteLength(json)}:${json},`);
+    });
+  }
+
+  /** The first event (past or future) of this type. */
+  waitFor(type: string, timeoutMs = 15_000): Promise<BaresipEvent> {
+    const seen = this.events.find((e) => e.type === type);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`baresip: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        match: (e) => e.type === type,
+        resolve: (e) => {
+          clearTimeout(t);
+          resolve(e);
+        },
+      });
+    });
+  }
+
+  hasEvent(type: string): boolean {
+    return this.events.some((e) => e.type === type);
+  }
+
+  async dial(uri: string): Promise<void> {
+    const r = await this.command('dial', uri);
+    if (!r.ok) throw new Error(`baresip dial failed: ${r.data}`);
+  }
+
+  /** Press keys (RFC 4733 events), with a pause between presses. */
+  async press(keys: string, gapMs = 250): Promise<void> {
+    for (const k of keys) {
+      await this.command('sndcode', k);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+  }
+
+  async hangup(): Promise<void> {
+    await this.command('hangup').catch(() => undefined);
+  }
+
+  /** WAV files of received (decoded) audio. */
+  receivedAudioFiles(): string[] {
+    return readdirSync(this.recordings)
+      .filter((f) => f.endsWith('-dec.wav'))
+      .map((f) => join(this.recordings, f));
+  }
+
+  async stop(): Promise<void> {
+    await this.command('quit').catch(() => undefined);
+    this.sock.destroy();
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 3000);
+    if (this.proc.exitCode === null) await exited;
+    clearTimeout(t);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

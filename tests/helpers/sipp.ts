@@ -1,0 +1,198 @@
+// sipp as a real SIP peer: scenarios are written by the test (so PINs can be spelled out as
+// RFC 4733 pcaps or SIP INFO), run against the gateway, and judged by sipp's exit code.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PCAP_DIR = '/usr/share/sip-tester';
+
+/** A port free for both UDP and TCP on loopback (sipp binds both). */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const tcp = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    const udp = await new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (tcp && udp) return port;
+  }
+  throw new Error('no free port');
+}
+
+export interface SippResult {
+  code: number;
+  output: string;
+  errors: string;
+}
+
+export const pcapFor = (digit: string) => `dtmf_2833_${digit === '#' ? 'pound' : digit === '*' ? 'star' : digit}.pcap`;
+
+/** The sipp XML lines that play each key as RFC 4733 events, with a pause after each. */
+export function rfc4733Keys(keys: string, pauseMs = 350): string {
+  return [...keys]
+    .map(
+      (k) =>
+        `  <nop><action><exec play_pcap_audio="${pcapFor(k)}"/></action></nop>\n  <pause milliseconds="${pauseMs}"/>`,
+    )
+    .join('\n');
+}
+
+/** SIP INFO requests (application/dtmf-relay) for each key, in the confirmed dialog. */
+export function infoKeys(keys: string, cseqStart = 10): string {
+  return [...keys]
+    .map(
+      (k, i) => `  <send><![CDATA[
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: ${cseqStart + i} INFO
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal=${k}
+Duration=160
+]]></send>
+  <recv response="200"/>
+  <pause milliseconds="150"/>`,
+    )
+    .join('\n');
+}
+
+export const INVITE = (
+  caller = '+4930123456789',
+  o: { early?: 'optional' | 'expected' } = {},
+) => `  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Test" <sip:${caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=ptime:20
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183"${o.early === 'expected' ? '' : ' optional="true"'}/>`;
+
+export const ANSWERED = `  <recv response="200" rrs="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+
+export const CALLER_BYE = `  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 99 BYE
+Contact: <sip:caller@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>`;
+
+export const EXPECT_BYE = (timeoutMs: number) => `  <recv request="BYE" timeout="${timeoutMs}"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+
+export const scenario = (body: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="foyer">
+${body}
+</scenario>
+`;
+
+/** Run one call of a scenario against the gateway. */
+export async function runSipp(
+  xml: string,
+  target: { host: string; port: number },
+  o: { service?: string; transport?: 'u1' | 't1'; timeoutS?: number } = {},
+): Promise<SippResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  try {
+    for (const f of readdirSync(PCAP_DIR)) if (f.endsWith('.pcap')) copyFileSync(join(PCAP_DIR, f), join(dir, f));
+    writeFileSync(join(dir, 'scenario.xml'), xml);
+    const port = await freePort();
+    const mediaPort = await freePort();
+    const args = [
+      '-sf',
+      'scenario.xml',
+      '-m',
+      '1',
+      '-t',
+      o.transport ?? 'u1',
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mediaPort),
+      '-s',
+      o.service ?? '4999112341660',
+      '-timeout',
+      `${o.timeoutS ?? 60}s`,
+      '-timeout_error',
+      '-trace_err',
+      '-nostdin',
+      `${target.host}:${target.port}`,
+    ];
+    const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    proc.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    const code = await new Promise<number>((resolve) => proc.once('exit', (c) => resolve(c ?? -1)));
+    const errFile = readdirSync(dir).find((f) => f.endsWith('_errors.log'));
+    const errors = errFile ? readFileSync(join(dir, errFile), 'utf8').slice(-4000) : '';
+    return { code, output: output.slice(-3000), errors };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
