@@ -21,7 +21,9 @@ const indexHtml =
 
 /** The commented sample (one source of truth for a complete config) with this test's values. */
 function sampleConfig(dir: string, homeserver: { url: string; publicUrl?: string }): FoyerConfig {
-  const data = parseYaml(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'foyer.sample.yaml'), 'utf8')) as {
+  const data = parseYaml(
+    readFileSync(join(import.meta.dirname, '..', '..', 'config', 'foyer.sample.yaml'), 'utf8'),
+  ) as {
     homeserver: Record<string, unknown>;
     internalApi: { secret: string };
     gateway: { janus: { apiSecret: string; roomAdminKey: string } };

@@ -23,7 +23,8 @@ try {
 }
 const skipped = report.numPendingTests + report.numTodoTests;
 // A file that fails to load fails no single test, but it is a failure all the same.
-const failed = report.numFailedTests > 0 || report.success ? report.numFailedTests : Math.max(1, report.numFailedTestSuites);
+const failed =
+  report.numFailedTests > 0 || report.success ? report.numFailedTests : Math.max(1, report.numFailedTestSuites);
 console.log(`tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
 if (skipped > 0) console.error('test-summary: skipped tests are not allowed here: make them run or remove them');
 if (report.numTotalTests === 0) {
