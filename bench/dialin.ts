@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
-import { cs, enc, eventually, joinedMembers, metricValue, newUser, stateOf } from '../tests/helpers/matrix.ts';
-import { freePort, infoKeys, scenario } from '../tests/helpers/sipp.ts';
+import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
+import { ANSWERED, CALLER_BYE, freePort, infoKeys, INVITE, scenario } from '../tests/helpers/sipp.ts';
 import type { StackInfo } from '../tests/helpers/stack.ts';
 
 const { values: opt } = parseArgs({
@@ -34,57 +34,6 @@ try {
   console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
   process.exit(1);
 }
-
-const invite = (
-  codecs: string,
-  rtpmaps: string,
-  rtd: boolean,
-) => `  <send retrans="500"${rtd ? ' start_rtd="setup"' : ''}><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:bench[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:bench@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=bench 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP ${codecs}
-${rtpmaps}
-a=rtpmap:101 telephone-event/8000
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="183"${rtd ? ' rtd="setup"' : ''}/>
-  <recv response="200" rrs="true"/>
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[last_From:]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Content-Length: 0
-
-]]></send>`;
-
-const bye = `  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[last_From:]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 99 BYE
-Content-Length: 0
-
-]]></send>
-  <recv response="200"/>`;
 
 async function sipp(xml: string, args: string[]): Promise<{ code: number; dir: string; out: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'foyer-bench-'));
@@ -164,19 +113,7 @@ async function main(): Promise<void> {
   console.log(`stack: ${stackDir} (${info.db}); sipp, the stack and this script share the machine\n`);
 
   const owner = await newUser(info, 'bench');
-  const { room_id: roomId } = await cs<{ room_id: string }>(info, owner, 'POST', '/createRoom', {
-    name: 'Benchmark',
-    preset: 'private_chat',
-    power_level_content_override: { users: { [info.botUserId]: 100 } },
-  });
-  await cs(info, owner, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: info.botUserId });
-  await eventually(async () => (await joinedMembers(info, owner, roomId)).includes(info.botUserId), 'the bot');
-  await cs(info, owner, 'PUT', `/rooms/${enc(roomId)}/state/org.foyer.guest_access/`, { enabled: true });
-  const pin = await eventually(
-    async () =>
-      (await stateOf<{ dial_in: { pin: string } | null }>(info, owner, roomId, 'org.foyer.conference'))?.dial_in?.pin,
-    'a PIN',
-  );
+  const { roomId, pin } = await groupWithGuestAccess(info, owner, 'Benchmark');
   const moderator = await ConferenceClient.asMember(info, owner, roomId);
   moderator.send({ type: 'join' });
   await moderator.state((s) => s.status === 'running');
@@ -184,7 +121,9 @@ async function main(): Promise<void> {
   // 1. Call setup.
   const calls = Number(opt.calls);
   const setupXml = scenario(
-    `${invite('0 101', 'a=rtpmap:0 PCMU/8000', true)}\n${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${bye}`,
+    `${INVITE('+4930100', { rtd: true })}
+${ANSWERED}
+${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${CALLER_BYE}`,
   );
   const t0 = Date.now();
   const setup = await sipp(setupXml, ['-m', String(calls), '-r', opt.rate, '-l', opt.limit, '-timeout', '300s']);
@@ -207,7 +146,9 @@ async function main(): Promise<void> {
     () => '  <nop><action><exec play_pcap_audio="g711a.pcap"/></action></nop>\n  <pause milliseconds="4500"/>',
   ).join('\n');
   const holdXml = scenario(
-    `${invite('8 101', 'a=rtpmap:8 PCMA/8000', false)}\n${infoKeys(`${pin}#`)}\n${plays}\n${bye}`,
+    `${INVITE('+4930200', { codec: 'pcma' })}
+${ANSWERED}
+${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
   );
   const run = sipp(holdXml, ['-m', String(n), '-r', '10', '-l', String(n), '-timeout', `${holdS + 120}s`]);
   const rampS = n / 10 + 8;

@@ -13,8 +13,13 @@ import { testStack } from './helpers/stack.ts';
 
 const { info } = testStack();
 const services: [string, readonly Migration[], string, string[]][] = [
-  ['bridge', bridge.migrations, bridge.MIGRATIONS_TABLE, ['appservice_transactions', 'groups']],
-  ['gateway', gateway.migrations, gateway.MIGRATIONS_TABLE, ['conference_rooms']],
+  [
+    'bridge',
+    bridge.migrations,
+    bridge.MIGRATIONS_TABLE,
+    ['appservice_transactions', 'groups', 'group_members', 'participants', 'outbox'],
+  ],
+  ['gateway', gateway.migrations, gateway.MIGRATIONS_TABLE, ['conference_rooms', 'active_calls']],
 ];
 
 async function tables(db: Knex): Promise<string[]> {

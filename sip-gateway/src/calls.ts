@@ -12,6 +12,7 @@ import type { FailureThrottle } from './ivr/throttle.ts';
 import type { UdpPortPool } from './media/ports.ts';
 import { CallRelay } from './media/relay.ts';
 import type { AudioOffer, IncomingCall } from './sip/types.ts';
+import type { ActiveCallStore } from './store/active-calls.ts';
 
 export interface CallHandlerDeps {
   log: Logger;
@@ -25,6 +26,7 @@ export interface CallHandlerDeps {
   throttle: FailureThrottle;
   maxPinAttempts: number;
   inputTimeoutMs: number;
+  activeCalls: ActiveCallStore;
 }
 
 const onHold = (o: AudioOffer) => o.direction === 'sendonly' || o.direction === 'inactive' || o.address === '0.0.0.0';
@@ -85,6 +87,7 @@ export class CallHandler {
     call.on('info', (d) => digits.emit('digit', d));
     call.on('reinvite', (offer) => {
       relay.setRemote({ address: offer.address, port: offer.port });
+      relay.heldByCaller = onHold(offer);
       log.info({ ...who, hold: onHold(offer) }, 'caller changed media (re-INVITE)');
     });
     // Set once the PIN is accepted; read when the call ends.
@@ -93,6 +96,7 @@ export class CallHandler {
       this.active.delete(call);
       this.relays.delete(relay);
       relay.close();
+      this.d.activeCalls.forget(call.callId).catch(() => undefined);
       const { participant } = joined;
       const conf = participant && this.d.conferences.find(participant.roomId);
       if (participant && conf)
@@ -122,6 +126,9 @@ export class CallHandler {
     digits.off('digit', keep);
     if (ended()) return;
     call.answer(local);
+    this.d.activeCalls.remember(call.callId, call.snapshot()).catch((err: unknown) => {
+      log.warn({ ...who, err: (err as Error).message }, 'could not record the call for a restart');
+    });
     log.info({ ...who, trunk: call.trunk, codec: payloadType === 0 ? 'PCMU' : 'PCMA' }, 'call answered');
 
     if (!this.d.janus.connected) {

@@ -18,6 +18,8 @@ import { UdpPortPool } from './media/ports.ts';
 import { createMetrics } from './metrics.ts';
 import { createSipServer } from './sip/server.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
+import { KnexActiveCallStore } from './store/active-calls.ts';
+import type { DialogSnapshot } from './sip/dialog.ts';
 
 await runService('sip-gateway', async (onStop) => {
   const { config } = loadConfig(configPathFromArgs(process.argv));
@@ -77,7 +79,9 @@ await runService('sip-gateway', async (onStop) => {
   });
   onStop(() => http.close());
 
+  const activeCalls = new KnexActiveCallStore(db);
   const calls = new CallHandler({
+    activeCalls,
     log,
     pool: new UdpPortPool(rtpBind, cfg.rtp.portMin, cfg.rtp.portMax),
     publicAddress: cfg.sip.publicAddress ?? rtpBind,
@@ -99,6 +103,16 @@ await runService('sip-gateway', async (onStop) => {
     log,
   });
   sip.on('call', (call) => calls.handle(call));
+  // Calls answered before a restart: their callers hear nothing any more, so end them properly.
+  const leftOver = await activeCalls.all();
+  for (const { callId, dialog } of leftOver) {
+    const status = await Promise.race([
+      sip.byeFromSnapshot(dialog as DialogSnapshot),
+      new Promise<number>((r) => setTimeout(() => r(0), 5000)),
+    ]).catch(() => 0);
+    await activeCalls.forget(callId);
+    log.info({ callId, status }, 'ended a call left over from before the restart');
+  }
   metrics.relays.list = () => calls.relayStats();
   onStop(async () => {
     calls.hangupAll('gateway stopping');

@@ -7,19 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { levelDbov, loadUlawFile, toneRatio } from '../src/media/audio.ts';
 import { decodeUlaw } from '../src/media/g711.ts';
+import { PROMPT_NAMES } from '../src/ivr/prompts.ts';
 
 const SCRIPT = join(import.meta.dirname, '../../scripts/prompts');
-const PROMPTS = [
-  'welcome',
-  'enter-pin',
-  'wrong-pin',
-  'goodbye',
-  'waiting',
-  'on-hold',
-  'not-available',
-  'too-many-attempts',
-  'timeout',
-];
+// The names the gateway loads at start: the script must make every one of them.
+const PROMPTS = PROMPT_NAMES;
 const SAMPLE_RATE = 8000;
 
 const out = join(mkdtempSync(join(tmpdir(), 'foyer-prompts-')), 'prompts');

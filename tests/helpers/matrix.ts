@@ -127,3 +127,25 @@ export async function login(info: StackInfo, user: string, password: string): Pr
   if (!res.ok) throw new Error(`login ${user}: ${res.status}`);
   return { userId: body.user_id, accessToken: body.access_token };
 }
+
+/** A group (room with the bot at power 100) with guest access on; resolves with its PIN. */
+export async function groupWithGuestAccess(
+  info: StackInfo,
+  owner: TestUser,
+  name: string,
+): Promise<{ roomId: string; pin: string }> {
+  const { room_id: roomId } = await cs<{ room_id: string }>(info, owner, 'POST', '/createRoom', {
+    name,
+    preset: 'private_chat',
+    power_level_content_override: { users: { [info.botUserId]: 100 } },
+  });
+  await cs(info, owner, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: info.botUserId });
+  await eventually(async () => (await joinedMembers(info, owner, roomId)).includes(info.botUserId), 'the bot');
+  await cs(info, owner, 'PUT', `/rooms/${enc(roomId)}/state/org.foyer.guest_access/`, { enabled: true });
+  const pin = await eventually(
+    async () =>
+      (await stateOf<{ dial_in: { pin: string } | null }>(info, owner, roomId, 'org.foyer.conference'))?.dial_in?.pin,
+    'a PIN',
+  );
+  return { roomId, pin };
+}

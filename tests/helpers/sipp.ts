@@ -71,10 +71,16 @@ Duration=160
     .join('\n');
 }
 
+const CODECS = { pcmu: ['0 101', 'a=rtpmap:0 PCMU/8000'], pcma: ['8 101', 'a=rtpmap:8 PCMA/8000'] } as const;
+
+/**
+ * The caller's INVITE (G.711 and telephone-event offered) up to the optional provisional answers.
+ * `early: 'expected'` insists on the 183; `rtd` measures INVITE → 183 in sipp's -trace_rtt.
+ */
 export const INVITE = (
   caller = '+4930123456789',
-  o: { early?: 'optional' | 'expected' } = {},
-) => `  <send retrans="500"><![CDATA[
+  o: { early?: 'optional' | 'expected'; codec?: 'pcmu' | 'pcma'; rtd?: boolean } = {},
+) => `  <send retrans="500"${o.rtd ? ' start_rtd="setup"' : ''}><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "Test" <sip:${caller}@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -91,15 +97,15 @@ o=caller 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [media_port] RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
+m=audio [media_port] RTP/AVP ${CODECS[o.codec ?? 'pcmu'][0]}
+${CODECS[o.codec ?? 'pcmu'][1]}
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-16
 a=ptime:20
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
-  <recv response="183"${o.early === 'expected' ? '' : ' optional="true"'}/>`;
+  <recv response="183"${o.early === 'expected' || o.rtd ? '' : ' optional="true"'}${o.rtd ? ' rtd="setup"' : ''}/>`;
 
 export const ANSWERED = `  <recv response="200" rrs="true"/>
   <send><![CDATA[
@@ -196,3 +202,15 @@ export async function runSipp(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** ACK for a final error response: same branch as the INVITE, `back` scenario elements ago. */
+export const ACK_FAILURE = (back: number) => `  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-${back}]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Content-Length: 0
+
+]]></send>`;

@@ -128,6 +128,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         p.relay.setJanus(undefined);
         if (p.relay.mode === 'mix') this.toLobby(p, 'on-hold');
       }
+      this.emit('changed');
     });
   }
 
@@ -136,6 +137,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     return this.serial(async () => {
       if (!this.moderated) return;
       for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+      this.emit('changed');
     });
   }
 

@@ -64,6 +64,8 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private closed = false;
   mode: RelayMode = 'lobby';
   muted = false;
+  /** The caller put us on hold (a=sendonly/inactive): send them nothing until they resume. */
+  heldByCaller = false;
   /** Smoothed speaking level of the caller, dBov (−127 = silence). */
   level = -127;
   readonly counters = { fromCaller: 0, toCaller: 0, fromJanus: 0, toJanus: 0, dtmf: 0, dropped: 0 };
@@ -227,6 +229,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   }
 
   private sendCaller(buf: Buffer): void {
+    if (this.heldByCaller) return;
     const to = this.latched ?? this.expected;
     if (to.port === 0 || to.address === '0.0.0.0') return; // on hold (old-style SDP)
     this.counters.toCaller++;

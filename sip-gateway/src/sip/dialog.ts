@@ -507,45 +507,91 @@ export class Call extends EventEmitter<CallEvents> implements IncomingCall {
     if (parsed && !('error' in parsed)) this.fire('reinvite', parsed.offer);
   }
 
-  /** BYE on the flow the call came in on (works behind NAT and on loopback); on a stream
-   *  transport whose connection is gone, once more to the remote target. */
-  private sendBye(): void {
-    const build = (onFlow: boolean): SipMessage => {
-      const route: unknown[] = this.routeSet.map(copyRoute);
-      if (onFlow) route.unshift({ uri: this.host.stack.encodeFlowUri(this.flow), params: {} });
-      return {
-        method: 'BYE',
-        uri: this.remoteTarget,
-        version: '2.0',
-        headers: {
-          route,
-          to: {
-            ...(this.from.name !== undefined ? { name: this.from.name } : {}),
-            uri: this.from.uri,
-            params: { tag: this.remoteTag },
-          },
-          from: {
-            ...(this.to.name !== undefined ? { name: this.to.name } : {}),
-            uri: this.to.uri,
-            params: { tag: this.localTag },
-          },
-          'call-id': this.callId,
-          cseq: { seq: ++this.localCSeq, method: 'BYE' },
-          'max-forwards': 70,
-        },
-      };
+  /** What it takes to end this dialog later, even from a restarted process (JSON-safe). */
+  snapshot(): DialogSnapshot {
+    return {
+      callId: this.callId,
+      localTag: this.localTag,
+      remoteTag: this.remoteTag,
+      local: { ...(this.to.name !== undefined ? { name: this.to.name } : {}), uri: this.to.uri },
+      remote: { ...(this.from.name !== undefined ? { name: this.from.name } : {}), uri: this.from.uri },
+      routeSet: this.routeSet.map(copyRoute),
+      remoteTarget: this.remoteTarget,
+      flow: { ...this.flow, local: { ...this.flow.local } },
+      localCSeq: this.localCSeq,
     };
-    const stream = this.flow.protocol.toUpperCase() !== 'UDP';
-    this.host.request(build(true), (rs) => {
+  }
+
+  private sendBye(): void {
+    const snap = this.snapshot();
+    this.localCSeq++;
+    void sendByeFor(this.host, snap, this.log);
+  }
+}
+
+/** The parts of a dialog a BYE needs. */
+export interface DialogSnapshot {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  local: { name?: string; uri: string };
+  remote: { name?: string; uri: string };
+  routeSet: RouteEntry[];
+  remoteTarget: string;
+  flow: Flow;
+  localCSeq: number;
+}
+
+/**
+ * BYE on the flow the call came in on (works behind NAT and on loopback); on a stream transport
+ * whose connection is gone, once more to the remote target. Resolves with the final status.
+ */
+export function sendByeFor(
+  host: Pick<DialogHost, 'stack' | 'request'>,
+  d: DialogSnapshot,
+  log: Logger,
+): Promise<number> {
+  const build = (onFlow: boolean): SipMessage => {
+    const route: unknown[] = d.routeSet.map(copyRoute);
+    if (onFlow) route.unshift({ uri: host.stack.encodeFlowUri(d.flow), params: {} });
+    return {
+      method: 'BYE',
+      uri: d.remoteTarget,
+      version: '2.0',
+      headers: {
+        route,
+        to: {
+          ...(d.remote.name !== undefined ? { name: d.remote.name } : {}),
+          uri: d.remote.uri,
+          params: { tag: d.remoteTag },
+        },
+        from: {
+          ...(d.local.name !== undefined ? { name: d.local.name } : {}),
+          uri: d.local.uri,
+          params: { tag: d.localTag },
+        },
+        'call-id': d.callId,
+        cseq: { seq: d.localCSeq + 1, method: 'BYE' },
+        'max-forwards': 70,
+      },
+    };
+  };
+  const stream = d.flow.protocol.toUpperCase() !== 'UDP';
+  return new Promise((resolve) => {
+    host.request(build(true), (rs) => {
       const status = rs.status ?? 0;
       if (stream && (status === 503 || status === 408 || status === 430)) {
-        this.log.debug({ status }, 'BYE on the original connection failed: trying the remote target');
-        this.host.request(build(false), (rs2) => this.log.debug({ status: rs2.status }, 'BYE answered'));
+        log.debug({ status }, 'BYE on the original connection failed: trying the remote target');
+        host.request(build(false), (rs2) => {
+          log.debug({ status: rs2.status }, 'BYE answered');
+          resolve(rs2.status ?? 0);
+        });
       } else {
-        this.log.debug({ status }, 'BYE answered');
+        log.debug({ status }, 'BYE answered');
+        resolve(status);
       }
     });
-  }
+  });
 }
 
 function copyRoute(r: RouteEntry): RouteEntry {

@@ -8,7 +8,16 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import type { Logger } from '@foyer/common';
-import { ACCEPT, ALLOW, Call, DEFAULT_TIMERS, type DialogHost, type SipTimers } from './dialog.ts';
+import {
+  ACCEPT,
+  ALLOW,
+  Call,
+  DEFAULT_TIMERS,
+  sendByeFor,
+  type DialogHost,
+  type DialogSnapshot,
+  type SipTimers,
+} from './dialog.ts';
 import {
   callIdOf,
   contactUriOf,
@@ -50,6 +59,8 @@ export interface SipServer extends EventEmitter<SipServerEvents> {
   readonly port: number;
   /** Ends every call (BYE or 503), waits briefly for the BYEs, then closes the sockets. */
   close(): Promise<void>;
+  /** End a dialog this process no longer holds (a call from before a restart); the final status. */
+  byeFromSnapshot(d: DialogSnapshot): Promise<number>;
 }
 
 /** Methods we know but do not take (405), as opposed to ones we have never heard of (501). */
@@ -223,6 +234,10 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
   }
 
   // --- lifecycle ---
+
+  byeFromSnapshot(d: DialogSnapshot): Promise<number> {
+    return sendByeFor(this, d, this.log);
+  }
 
   close(): Promise<void> {
     this.closing ??= (async () => {

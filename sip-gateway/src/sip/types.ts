@@ -67,6 +67,8 @@ export interface IncomingCall extends EventEmitter<CallEvents> {
   reject(status: number, reason?: string): void;
   /** End the call: BYE when answered, otherwise 480 to the INVITE. */
   hangup(reason?: string): void;
+  /** The dialog's identity and route, JSON-safe, so a restarted process can still end it. */
+  snapshot(): unknown;
 }
 
 export interface SipServerEvents {

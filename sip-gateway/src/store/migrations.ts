@@ -19,4 +19,19 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('conference_rooms');
     },
   },
+  {
+    name: '002_active_calls',
+    async up(db) {
+      // Answered calls and their dialogs, so that after a restart each caller gets a BYE
+      // instead of silence.
+      await db.schema.createTable('active_calls', (t) => {
+        t.text('call_id').primary();
+        t.jsonb('dialog').notNullable();
+        t.timestamp('started_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('active_calls');
+    },
+  },
 ];
