@@ -131,6 +131,8 @@ export const configSchema = z.strictObject({
         bind: z.string().min(1).optional(),
         /** Our address as Janus sees it (containers: the gateway's address on their network). */
         janusAddress: z.string().min(1).optional(),
+        /** Hang up a call whose caller sent no RTP for this long (gone without a BYE). */
+        timeoutSeconds: z.number().min(5).max(3600).default(60),
       })
       .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax'),
     janus: z.strictObject({

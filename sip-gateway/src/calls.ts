@@ -26,6 +26,7 @@ export interface CallHandlerDeps {
   throttle: FailureThrottle;
   maxPinAttempts: number;
   inputTimeoutMs: number;
+  mediaTimeoutMs: number;
   activeCalls: ActiveCallStore;
 }
 
@@ -71,6 +72,7 @@ export class CallHandler {
       signalling: call.source.address,
       payloadType,
       telephoneEvent: call.offer.telephoneEvent,
+      mediaTimeoutMs: this.d.mediaTimeoutMs,
     }).catch((err: unknown) => {
       log.error({ ...who, err: (err as Error).message }, 'no RTP port for the call');
       return undefined;
@@ -84,6 +86,10 @@ export class CallHandler {
     this.relays.set(relay, stats);
     const digits = new EventEmitter<{ digit: [string] }>();
     relay.on('dtmf', (d) => digits.emit('digit', d));
+    relay.once('timeout', () => {
+      log.warn({ ...who }, 'no audio from the caller: hanging up');
+      if (call.state !== 'ended') call.hangup('media timeout');
+    });
     call.on('info', (d) => digits.emit('digit', d));
     call.on('reinvite', (offer) => {
       relay.setRemote({ address: offer.address, port: offer.port });

@@ -92,6 +92,7 @@ await runService('sip-gateway', async (onStop) => {
     throttle: new FailureThrottle(cfg.throttle),
     maxPinAttempts: cfg.ivr.maxPinAttempts,
     inputTimeoutMs: cfg.ivr.inputTimeoutSeconds * 1000,
+    mediaTimeoutMs: cfg.rtp.timeoutSeconds * 1000,
   });
   const sip = await createSipServer({
     bind: cfg.sip.bind,

@@ -1,5 +1,6 @@
 // Our own services in the stack: the generated deployment config (.stack/foyer.yaml), the
 // appservice registration, and the bridge, gateway and web server processes.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -10,6 +11,7 @@ import {
   type FoyerConfigInput,
   type Registration,
 } from '@foyer/config';
+import { StackError } from './errors.ts';
 import type { StackLayout } from './layout.ts';
 import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
@@ -88,7 +90,19 @@ export const FOYER_SERVICES = {
 } as const;
 export type FoyerService = keyof typeof FOYER_SERVICES;
 
+/** The web server serves client/dist: build it when a fresh checkout has none yet. */
+function ensureClientBuild(l: StackLayout): void {
+  if (existsSync(join(l.root, 'client', 'dist', 'index.html'))) return;
+  process.stdout.write(' (building the client first)');
+  const r = spawnSync(process.execPath, [join(l.root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], {
+    cwd: join(l.root, 'client'),
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new StackError(`web: building the client failed:\n${(r.stderr || r.stdout).slice(-2000)}`);
+}
+
 export async function startFoyerService(l: StackLayout, name: FoyerService): Promise<void> {
+  if (name === 'web') ensureClientBuild(l);
   const svc = FOYER_SERVICES[name];
   const pid = startProcess(l, name, process.execPath, [join(l.root, svc.entry), '--config', l.configFile]);
   await waitReady(l, name, pid, () => httpOk(svc.health(l)), 60_000);

@@ -31,10 +31,14 @@ export interface RelayOptions {
   signalling: string;
   payloadType: 0 | 8;
   telephoneEvent?: number;
+  /** Silence from the caller's side (no packets at all) after which 'timeout' is emitted. */
+  mediaTimeoutMs?: number;
 }
 
 interface RelayEvents {
   dtmf: [digit: string];
+  /** No RTP from the caller for the media timeout (and not on hold): the caller is gone. */
+  timeout: [];
   /** The prompt started with play() has ended (not emitted for looping sounds). */
   played: [];
   closed: [];
@@ -59,6 +63,9 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private player: FramePlayer | undefined;
   private background: FramePlayer | undefined;
   private lastCallerAudio = 0;
+  private lastCallerPacket = Date.now();
+  private readonly mediaTimeoutMs: number;
+  private timedOut = false;
   private lastCallerSeq: number | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -79,6 +86,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     this.telephoneEvent = o.telephoneEvent;
     this.expected = o.remote;
     this.signalling = o.signalling;
+    this.mediaTimeoutMs = o.mediaTimeoutMs ?? 60_000;
     this.toCaller = new RtpStream(o.payloadType);
     callerSide.on('message', (msg, rinfo) => this.safely(() => this.fromCaller(msg, rinfo)));
     janusSide.on('message', (msg, rinfo) => this.safely(() => this.fromJanus(msg, rinfo)));
@@ -166,6 +174,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
       this.latched = { address: rinfo.address, port: rinfo.port };
     }
     this.counters.fromCaller++;
+    this.lastCallerPacket = Date.now();
     if (this.telephoneEvent !== undefined && pkt.payloadType === this.telephoneEvent) {
       const digit = this.dtmf.push(pkt);
       if (digit) {
@@ -226,6 +235,12 @@ export class CallRelay extends EventEmitter<RelayEvents> {
       this.sendJanus(this.toJanus.next(SILENCE_FRAME, FRAME_SAMPLES));
     }
     if (now - this.lastCallerAudio > 200) this.level = Math.max(-127, this.level - 3);
+    if (this.heldByCaller)
+      this.lastCallerPacket = now; // a caller on hold may send nothing
+    else if (!this.timedOut && now - this.lastCallerPacket > this.mediaTimeoutMs) {
+      this.timedOut = true;
+      this.emit('timeout');
+    }
   }
 
   private sendCaller(buf: Buffer): void {

@@ -1,0 +1,130 @@
+// The per-call RTP relay with real UDP sockets on loopback: a fake caller and a fake Janus leg.
+import { createSocket, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeAlaw, decodeUlaw } from '../src/media/g711.ts';
+import { UdpPortPool } from '../src/media/ports.ts';
+import { CallRelay } from '../src/media/relay.ts';
+import { dtmfPackets } from '../src/media/rfc4733.ts';
+import { parseRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
+
+const sockets: Socket[] = [];
+const relays: CallRelay[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+  for (const r of relays.splice(0)) r.close();
+});
+
+async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }> {
+  const sock = createSocket('udp4');
+  sockets.push(sock);
+  const got: RtpPacket[] = [];
+  sock.on('message', (m) => {
+    const p = parseRtp(m);
+    if (p) got.push(p);
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  return { sock, port: sock.address().port, got };
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pool = new UdpPortPool('127.0.0.1', 47000 + Math.floor(Math.random() * 500) * 2, 47999);
+
+async function relayFor(
+  caller: { port: number },
+  o: { payloadType: 0 | 8; sdpAddress?: string; mediaTimeoutMs?: number },
+) {
+  const relay = await CallRelay.open({
+    pool,
+    address: '127.0.0.1',
+    // Behind NAT the SDP names a private address; the packets come from the signalling one.
+    remote: { address: o.sdpAddress ?? '127.0.0.1', port: caller.port },
+    signalling: '127.0.0.1',
+    payloadType: o.payloadType,
+    telephoneEvent: 101,
+    mediaTimeoutMs: o.mediaTimeoutMs,
+  });
+  relays.push(relay);
+  return relay;
+}
+
+/** A 440 Hz tone frame (20 ms at 8 kHz). */
+function toneFrame(n: number): Int16Array {
+  const s = new Int16Array(160);
+  for (let i = 0; i < 160; i++) s[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (n * 160 + i)) / 8000));
+  return s;
+}
+
+describe('call relay', () => {
+  it('latches to the caller behind NAT, keeps DTMF away from Janus, and sends Janus PCMU for a PCMA caller', async () => {
+    const caller = await peer();
+    const janus = await peer();
+    const relay = await relayFor(caller, { payloadType: 8, sdpAddress: '10.1.2.3' });
+    relay.setJanus({ address: '127.0.0.1', port: janus.port });
+    relay.mode = 'mix';
+    const digits: string[] = [];
+    relay.on('dtmf', (d) => digits.push(d));
+
+    const out = new RtpStream(8);
+    for (let i = 0; i < 10; i++) {
+      caller.sock.send(out.next(encodeAlaw(toneFrame(i)), 160), relay.callerPort, '127.0.0.1');
+      await wait(20);
+    }
+    for (const pkt of dtmfPackets('7', { payloadType: 101, ssrc: 99, startSeq: 1, timestamp: 1234 })) {
+      caller.sock.send(pkt, relay.callerPort, '127.0.0.1');
+      await wait(5);
+    }
+    await wait(100);
+    expect(digits).toEqual(['7']);
+    const toJanus = janus.got;
+    expect(toJanus.every((p) => p.payloadType === 0)).toBe(true); // no telephone-event, PCMU only
+    const loud = toJanus.filter((p) => Math.max(...decodeUlaw(p.payload).map(Math.abs)) > 4000);
+    expect(loud.length).toBeGreaterThanOrEqual(9); // the tone, transcoded A-law → μ-law
+    expect(relay.level).toBeGreaterThan(-20);
+
+    // Janus's mix goes back to the latched source (not the private SDP address), as PCMA.
+    const mix = new RtpStream(0);
+    janus.sock.send(mix.next(Buffer.alloc(160, 0xff), 160), relay.janusPort, '127.0.0.1');
+    await wait(100);
+    expect(caller.got.some((p) => p.payloadType === 8)).toBe(true);
+  });
+
+  it('drops audio from a stranger, fills the Janus leg with silence, and times out a silent caller', async () => {
+    const caller = await peer();
+    const stranger = await peer();
+    const janus = await peer();
+    const relay = await relayFor(caller, { payloadType: 0, sdpAddress: '127.0.0.1', mediaTimeoutMs: 300 });
+    relay.setJanus({ address: '127.0.0.1', port: janus.port });
+    relay.mode = 'mix';
+    let timedOut = false;
+    relay.once('timeout', () => (timedOut = true));
+    const out = new RtpStream(0);
+    // Claimed first by the caller…
+    caller.sock.send(out.next(Buffer.alloc(160, 0x00), 160), relay.callerPort, '127.0.0.1');
+    await wait(50);
+    const before = relay.counters.dropped;
+    // …so another socket (same host, other port) cannot take the call's audio over.
+    stranger.sock.send(out.next(Buffer.alloc(160, 0x00), 160), relay.callerPort, '127.0.0.1');
+    await wait(50);
+    expect(relay.counters.dropped).toBe(before + 1);
+    // Silence keeps Janus fed while the caller is quiet.
+    await wait(200);
+    expect(janus.got.filter((p) => p.payload.every((b) => b === 0xff)).length).toBeGreaterThan(3);
+    await wait(300);
+    expect(timedOut).toBe(true);
+  });
+
+  it('sends nothing to a caller who put the call on hold, and does not time them out', async () => {
+    const caller = await peer();
+    const relay = await relayFor(caller, { payloadType: 0, mediaTimeoutMs: 200 });
+    let timedOut = false;
+    relay.once('timeout', () => (timedOut = true));
+    relay.heldByCaller = true;
+    relay.play(Buffer.alloc(1600, 0x7f), { loop: true });
+    await wait(400);
+    expect(caller.got).toHaveLength(0);
+    expect(timedOut).toBe(false);
+    relay.heldByCaller = false;
+    await wait(100);
+    expect(caller.got.length).toBeGreaterThan(0);
+  });
+});
