@@ -15,7 +15,7 @@ import {
 } from './foyer.ts';
 import { janusUrl, startJanus } from './janus.ts';
 import { stackLayout, tcpPorts, type DbMode, type StackLayout } from './layout.ts';
-import { postgresUrl, startPostgres } from './postgres.ts';
+import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess } from './proc.ts';
 import { initState, loadState, saveState, type StackState } from './state.ts';
 import { ensureBotAdmin, homeserverUrl, login, registerUser, startSynapse } from './synapse.ts';
@@ -113,6 +113,8 @@ function writeStackJson(l: StackLayout, s: StackState): void {
 }
 
 async function up(l: StackLayout, db: DbMode | undefined): Promise<void> {
+  // A new stack must not pick up a cluster a deleted one left in the temp folder.
+  if (!loadState(l)) rmSync(pgHome(l), { recursive: true, force: true });
   const s = initState(l, db);
   const reg = ensureRegistration(l);
   writeFoyerConfig(l, s);
@@ -232,6 +234,7 @@ async function main(): Promise<number> {
     case 'reset':
       await down(l);
       rmSync(l.dir, { recursive: true, force: true });
+      rmSync(pgHome(l), { recursive: true, force: true });
       if (existsSync(l.registrationFile) && l.registrationFile.startsWith(l.root))
         rmSync(l.registrationFile, { force: true });
       console.log(`  removed ${l.dir}`);

@@ -1,6 +1,8 @@
 // A private Postgres cluster inside the stack folder: its own port, password auth, TCP on
 // loopback only. Postgres refuses to run as root, so as root it runs as the "postgres" user.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -36,7 +38,16 @@ function runAs(): { uid?: number; gid?: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-export const pgDataDir = (l: StackLayout) => join(l.dir, 'postgres', 'data');
+/**
+ * Where the cluster lives. As root it runs as the postgres user, who may not be able to reach
+ * a checkout under a private home folder: then it lives in the system's temp folder instead.
+ */
+export function pgHome(l: StackLayout): string {
+  if (process.getuid?.() !== 0) return join(l.dir, 'postgres');
+  return join(tmpdir(), `foyer-postgres-${createHash('sha256').update(l.dir).digest('hex').slice(0, 12)}`);
+}
+
+export const pgDataDir = (l: StackLayout) => join(pgHome(l), 'data');
 
 export function postgresUrl(l: StackLayout, s: StackState, db: string): string {
   return `postgres://${PG_USER}:${encodeURIComponent(s.secrets.postgres)}@${l.host}:${l.ports.postgres}/${db}`;
@@ -45,7 +56,7 @@ export function postgresUrl(l: StackLayout, s: StackState, db: string): string {
 function initCluster(l: StackLayout, s: StackState, bin: string, user: { uid?: number; gid?: number }): void {
   const data = pgDataDir(l);
   if (existsSync(join(data, 'PG_VERSION'))) return;
-  const parent = join(l.dir, 'postgres');
+  const parent = pgHome(l);
   mkdirSync(data, { recursive: true, mode: 0o700 });
   const pwFile = join(parent, 'pwfile');
   writeFileSync(pwFile, `${s.secrets.postgres}\n`, { mode: 0o600 });
