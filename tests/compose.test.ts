@@ -55,6 +55,16 @@ function dockerfile(path: string): Instruction[] {
   return out;
 }
 
+/** The instructions of one stage (`FROM … AS name`), up to the next FROM. */
+function stage(steps: Instruction[], name: string): Instruction[] {
+  const start = steps.findIndex((i) => i.op === 'FROM' && new RegExp(`\\bAS\\s+${name}$`, 'i').test(i.args));
+  if (start < 0) return [];
+  const end = steps.findIndex((i, n) => n > start && i.op === 'FROM');
+  return steps.slice(start, end < 0 ? undefined : end);
+}
+
+const FOYER_DOCKERFILE = join(ROOT, 'docker', 'foyer.Dockerfile');
+
 /** Sources of a COPY/ADD without --from, in exec or shell form. */
 function copySources(args: string): string[] {
   const words = args.split(/\s+/).filter((w) => !w.startsWith('--'));
@@ -67,6 +77,7 @@ interface Build {
   service: string;
   context: string;
   dockerfile: string;
+  target?: string;
 }
 
 const builds: Build[] = Object.entries(services).flatMap(([name, s]) => {
@@ -74,7 +85,8 @@ const builds: Build[] = Object.entries(services).flatMap(([name, s]) => {
   if (b === undefined) return [];
   const context = typeof b === 'string' ? b : String(dict(b).context ?? '.');
   const file = typeof b === 'string' ? 'Dockerfile' : String(dict(b).dockerfile ?? 'Dockerfile');
-  return [{ service: name, context: resolve(ROOT, context), dockerfile: resolve(ROOT, context, file) }];
+  const target = typeof b === 'string' ? undefined : (dict(b).target as string | undefined);
+  return [{ service: name, context: resolve(ROOT, context), dockerfile: resolve(ROOT, context, file), target }];
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +317,9 @@ describe('Foyer services', () => {
       // Every other mount is read-only too: these services own no files.
       for (const m of mounts) expect(m.endsWith(':ro'), `${name}: ${m}`).toBe(true);
       const build = builds.find((b) => b.service === name);
-      expect(build?.dockerfile).toBe(join(ROOT, dir, 'Dockerfile'));
+      // One recipe for the three Node services; each is a final stage of its own.
+      expect(build?.dockerfile).toBe(FOYER_DOCKERFILE);
+      expect(build?.target).toBe(dir);
     });
   }
 
@@ -426,21 +440,18 @@ describe('Dockerfiles', () => {
 
   for (const [name, dir] of Object.entries(FOYER_SERVICES)) {
     describe(name, () => {
-      const file = join(ROOT, dir, 'Dockerfile');
-      const steps = existsSync(file) ? dockerfile(file) : [];
+      const all = existsSync(FOYER_DOCKERFILE) ? dockerfile(FOYER_DOCKERFILE) : [];
+      const steps = stage(all, dir);
       const cmd = steps.filter((i) => i.op === 'CMD').at(-1);
       const argv = cmd ? (JSON.parse(cmd.args) as string[]) : [];
 
       it('is multi-stage on node:24-bookworm-slim, installs with npm ci and runs as a non-root user', () => {
-        const froms = steps.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
+        const froms = all.filter((i) => i.op === 'FROM').map((i) => i.args.split(/\s+/)[0]);
         expect(froms.length).toBeGreaterThan(1);
         expect(froms.filter((f) => f?.startsWith('node:')).every((f) => f === 'node:24-bookworm-slim')).toBe(true);
-        expect(steps.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
-        const lastFrom = steps.map((i) => i.op).lastIndexOf('FROM');
-        const user = steps
-          .slice(lastFrom)
-          .filter((i) => i.op === 'USER')
-          .at(-1)?.args;
+        expect(all.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
+        expect(steps[0]?.args, `stage ${dir}`).toMatch(new RegExp(`^runtime AS ${dir}$`));
+        const user = steps.filter((i) => i.op === 'USER').at(-1)?.args;
         expect(user).toBeDefined();
         expect(['root', '0']).not.toContain(user?.split(':')[0]);
       });
@@ -454,9 +465,10 @@ describe('Dockerfiles', () => {
   }
 
   it('the client image builds the static app in its build stage', () => {
-    const steps = dockerfile(join(ROOT, 'client/Dockerfile'));
+    const steps = dockerfile(FOYER_DOCKERFILE);
     expect(steps.some((i) => i.op === 'RUN' && i.args.includes('npm run build --workspace client'))).toBe(true);
-    expect(steps.some((i) => i.op === 'COPY' && /--from=\w+ \/app\/client\/dist\/? client\/dist/.test(i.args))).toBe(
+    const client = stage(steps, 'client');
+    expect(client.some((i) => i.op === 'COPY' && /--from=\w+ \/app\/client\/dist\/? client\/dist/.test(i.args))).toBe(
       true,
     );
   });
