@@ -4,7 +4,8 @@ import { CoalescingStateWriter, conferenceContent, type ConferenceContent } from
 import { guestAccessContentSchema, hashToken, newLinkToken, newPin, unknownKeys } from '../src/groups/guest-access.ts';
 import { Identities } from '../src/groups/identity.ts';
 import { desiredPowerLevels, levelOf, neededLevel } from '../src/groups/power.ts';
-import { cleanName, guestDisplayName, maskNumber, phoneDisplayName } from '../src/groups/puppets.ts';
+import { maskNumber } from '@foyer/common';
+import { cleanName, guestDisplayName, phoneDisplayName } from '../src/groups/puppets.ts';
 import type { Group } from '../src/store/store.ts';
 
 const BOT = '@foyer:example.org';

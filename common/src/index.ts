@@ -4,3 +4,4 @@ export * from './http.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './internal-protocol.ts';
+export * from './phone.ts';

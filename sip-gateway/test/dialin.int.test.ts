@@ -224,7 +224,7 @@ describe('the conference with a moderator', () => {
     const mixTo = Date.now();
 
     // A moderator mutes one caller (A, the 440 Hz one): B stops hearing the tone.
-    const aId = running.participants.find((p) => p.name.endsWith('0'))?.id ?? running.participants[0]?.id ?? '';
+    const aId = running.participants[0]?.id ?? ''; // listed in the order they entered: A first
     moderator.send({ type: 'mute', participantId: aId, muted: true });
     await moderator.state((s) => s.participants.some((p) => p.id === aId && p.muted));
     const muteFrom = Date.now() + 700;

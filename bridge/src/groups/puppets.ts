@@ -1,14 +1,5 @@
 // Display names of the virtual users that stand for guests and callers in the room.
-
-/** "+49 991 •••• 166": country code and area shown, the middle hidden, the last three shown. */
-export function maskNumber(raw: string): string {
-  const digits = raw.replace(/[^0-9]/g, '');
-  const plus = raw.trim().startsWith('+');
-  if (digits.length < 6) return `${plus ? '+' : ''}${'•'.repeat(Math.max(digits.length - 2, 2))}${digits.slice(-2)}`;
-  const cc = plus ? (digits.startsWith('1') || digits.startsWith('7') ? 1 : 2) : 0;
-  const head = plus ? `+${digits.slice(0, cc)} ${digits.slice(cc, cc + 3)}` : digits.slice(0, 4);
-  return `${head} •••• ${digits.slice(-3)}`;
-}
+import { maskNumber } from '@foyer/common';
 
 /** A person's name as typed: control and format characters gone, spaces folded, bounded. */
 export function cleanName(raw: string, max = 64): string {

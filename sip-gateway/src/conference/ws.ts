@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Logger } from '@foyer/common';
+import { maskNumber, type Logger } from '@foyer/common';
 import { clientMessageSchema, type ParticipantView, type ServerMessage } from '@foyer/common/conference-protocol';
 import type { BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
@@ -31,7 +31,7 @@ export function viewOf(c: Conference): ParticipantView[] {
   return [...c.phones.values()].map((p) => ({
     id: p.id,
     kind: 'phone' as const,
-    name: p.number ? `•••${p.number.replace(/[^0-9]/g, '').slice(-3)}` : 'Telefon',
+    name: p.number && /[0-9]/.test(p.number) ? maskNumber(p.number) : 'Telefon',
     waiting: p.relay.mode !== 'mix',
     muted: p.relay.muted,
     level: levelToUnit(p.relay.level),
