@@ -182,6 +182,7 @@ export class CallHandler {
       number: call.caller,
       call,
       relay,
+      keys: digits,
       joinedAt: Date.now(),
     };
     log.info({ ...who, roomId: group.roomId, participant: participant.id }, 'PIN accepted');

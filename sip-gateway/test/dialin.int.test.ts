@@ -184,7 +184,7 @@ describe('the conference with a moderator', () => {
     }
   });
 
-  it('callers hear each other only while a moderator is there, hold music otherwise; mute works', async () => {
+  it('callers hear each other only while a moderator is there, hold music otherwise; mute works, also by *6', async () => {
     const rtpBase = 46000 + Math.floor(Math.random() * 500) * 4;
     for (const [i, hz] of [440, 1000].entries()) {
       const sipPort = await freePort();
@@ -233,6 +233,18 @@ describe('the conference with a moderator', () => {
     moderator.send({ type: 'mute', participantId: aId, muted: false });
     await moderator.state((s) => s.participants.every((p) => !p.muted));
 
+    // A mutes and unmutes themselves with *6 on the keypad.
+    await a.press('*6');
+    await moderator.state((s) => s.participants.some((p) => p.id === aId && p.muted));
+    const selfMuteFrom = Date.now() + 700;
+    await sleep(3000);
+    const selfMuteTo = Date.now() - 300;
+    await a.press('*6');
+    await moderator.state((s) => s.participants.every((p) => !p.muted));
+    const unmutedFrom = Date.now() + 700;
+    await sleep(3000);
+    const unmutedTo = Date.now();
+
     // The moderator leaves: back to hold music, the conference is on hold, not over.
     moderator.send({ type: 'leave' });
     await moderator.state((s) => s.status === 'on_hold');
@@ -255,6 +267,8 @@ describe('the conference with a moderator', () => {
     expect(heard(b, hungUpAt, mixFrom, mixTo).tone(440), 'B hears A in the mix').toBeGreaterThan(0.5);
     expect(heard(a, hungUpAt, mixFrom, mixTo).tone(1000), 'A hears B in the mix').toBeGreaterThan(0.5);
     expect(heard(b, hungUpAt, muteFrom, muteTo).tone(440), 'muted A is not heard').toBeLessThan(0.1);
+    expect(heard(b, hungUpAt, selfMuteFrom, selfMuteTo).tone(440), 'A muted with *6').toBeLessThan(0.1);
+    expect(heard(b, hungUpAt, unmutedFrom, unmutedTo).tone(440), 'A back with *6').toBeGreaterThan(0.5);
     const onHold = heard(b, hungUpAt, holdFrom, holdTo);
     expect(onHold.rms, 'hold music again').toBeGreaterThan(200);
     expect(onHold.tone(440)).toBeLessThan(0.2);

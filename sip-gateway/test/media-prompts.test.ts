@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { levelDbov, loadUlawFile, toneRatio } from '../src/media/audio.ts';
 import { decodeUlaw } from '../src/media/g711.ts';
-import { PROMPT_NAMES } from '../src/ivr/prompts.ts';
+import { COUNT_NAMES, PROMPT_NAMES } from '../src/ivr/prompts.ts';
 
 const SCRIPT = join(import.meta.dirname, '../../scripts/prompts');
 // The names the gateway loads at start: the script must make every one of them.
-const PROMPTS = PROMPT_NAMES;
+const PROMPTS = [...PROMPT_NAMES, ...COUNT_NAMES];
 const SAMPLE_RATE = 8000;
 
 const out = join(mkdtempSync(join(tmpdir(), 'foyer-prompts-')), 'prompts');

@@ -7,6 +7,7 @@ import type { Prompts } from '../ivr/prompts.ts';
 import type { BridgeClient } from '../bridge-client.ts';
 import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant } from './participants.ts';
+import { Keypad } from './keypad.ts';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 
@@ -73,6 +74,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   addPhone(p: PhoneParticipant): Promise<void> {
     return this.serial(async () => {
       this.phones.set(p.id, p);
+      const keypad = new Keypad();
+      p.keys.on('digit', (key) => this.onKey(p, keypad.push(key)));
       this.d.log.info(
         { roomId: this.roomId, participant: p.id, moderated: this.moderated },
         'caller entered the conference',
@@ -88,6 +91,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       const p = this.phones.get(id);
       if (!p) return;
       this.phones.delete(id);
+      p.keys.removeAllListeners('digit');
       await this.leaveMix(p);
       p.relay.close();
       if (p.call.state !== 'ended') p.call.hangup(reason);
@@ -139,6 +143,33 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       this.emit('changed');
     });
+  }
+
+  /** How many are in the conference: callers and connected members. */
+  get headcount(): number {
+    return this.phones.size + this.moderators.size;
+  }
+
+  private onKey(p: PhoneParticipant, command: ReturnType<Keypad['push']>): void {
+    if (!command || !this.phones.has(p.id)) return;
+    const say = (sound: Buffer) => p.relay.play(sound, { loop: false });
+    switch (command) {
+      case 'toggle-mute':
+        p.relay.muted = !p.relay.muted;
+        say(this.d.prompts.get(p.relay.muted ? 'muted' : 'unmuted'));
+        this.d.log.info(
+          { roomId: this.roomId, participant: p.id, muted: p.relay.muted },
+          'caller muted themselves (*6)',
+        );
+        this.emit('changed');
+        return;
+      case 'count':
+        say(this.d.prompts.count(this.headcount));
+        return;
+      case 'help':
+        say(this.d.prompts.get('help'));
+        return;
+    }
   }
 
   setMuted(id: string, muted: boolean): boolean {

@@ -1,5 +1,6 @@
 // Who is in a conference. Phone callers now; web guests and members join the same model later.
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import type { JanusHandle } from '../janus/connection.ts';
 import type { CallRelay } from '../media/relay.ts';
 import type { IncomingCall } from '../sip/types.ts';
@@ -21,6 +22,8 @@ export interface PhoneParticipant {
   number: string | null;
   call: IncomingCall;
   relay: CallRelay;
+  /** The caller's keys (RFC 4733 and SIP INFO), for the keypad controls. */
+  keys: EventEmitter<{ digit: [string] }>;
   /** This leg's AudioBridge handle and participant ID, once it joined the mix. */
   janus?: { handle: JanusHandle; id: number };
   joinedAt: number;

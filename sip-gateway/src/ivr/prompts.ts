@@ -13,8 +13,16 @@ export const PROMPT_NAMES = [
   'not-available',
   'too-many-attempts',
   'timeout',
+  'muted',
+  'unmuted',
+  'help',
+  'count-1',
+  'count-more',
 ] as const;
-export type PromptName = (typeof PROMPT_NAMES)[number] | 'join' | 'hold';
+/** Spoken counts exist for 2 to this; beyond it, count-more. */
+export const MAX_SPOKEN_COUNT = 20;
+export const COUNT_NAMES = Array.from({ length: MAX_SPOKEN_COUNT - 1 }, (_, i) => `count-${i + 2}` as const);
+export type PromptName = (typeof PROMPT_NAMES)[number] | (typeof COUNT_NAMES)[number] | 'join' | 'hold';
 
 export class Prompts {
   private readonly sounds: Map<PromptName, Buffer>;
@@ -33,10 +41,16 @@ export class Prompts {
         throw new Error(`${(err as Error).message}${hint}`, { cause: err });
       }
     };
-    for (const name of PROMPT_NAMES) sounds.set(name, load(join(o.dir, o.language, `${name}.ul`)));
+    for (const name of [...PROMPT_NAMES, ...COUNT_NAMES]) sounds.set(name, load(join(o.dir, o.language, `${name}.ul`)));
     sounds.set('join', load(join(o.dir, 'join.ul')));
     sounds.set('hold', load(o.holdMusic ?? join(o.dir, 'hold.ul')));
     return new Prompts(sounds);
+  }
+
+  /** "There are n participants" (n ≥ 1). */
+  count(n: number): Buffer {
+    if (n <= 1) return this.get('count-1');
+    return this.get(n > MAX_SPOKEN_COUNT ? 'count-more' : (`count-${n}` as PromptName));
   }
 
   get(name: PromptName): Buffer {
