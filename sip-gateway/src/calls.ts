@@ -188,7 +188,7 @@ export class CallHandler {
     log.info({ ...who, roomId: group.roomId, participant: participant.id }, 'PIN accepted');
     joined.participant = participant;
     stats.inConference = true;
-    await this.d.conferences.get(group.roomId).addPhoneOrFail(participant);
+    await this.d.conferences.get(group.roomId).addPhone(participant);
   }
 
   private async sayAndHangUp(call: IncomingCall, relay: CallRelay, reason: string): Promise<void> {

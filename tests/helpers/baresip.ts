@@ -154,10 +154,6 @@ export class Baresip {
     });
   }
 
-  hasEvent(type: string): boolean {
-    return this.events.some((e) => e.type === type);
-  }
-
   async dial(uri: string): Promise<void> {
     const r = await this.command('dial', uri);
     if (!r.ok) throw new Error(`baresip dial failed: ${r.data}`);

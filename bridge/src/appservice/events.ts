@@ -26,8 +26,3 @@ export const memberContentSchema = z.looseObject({
   displayname: z.string().nullish(),
   reason: z.string().optional(),
 });
-
-/** The server name part of a Matrix ID (everything after the first colon). */
-export function serverOf(mxid: string): string {
-  return mxid.slice(mxid.indexOf(':') + 1);
-}

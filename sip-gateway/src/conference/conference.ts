@@ -71,7 +71,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     return next;
   }
 
-  addPhone(p: PhoneParticipant): Promise<void> {
+  private enter(p: PhoneParticipant): Promise<void> {
     return this.serial(async () => {
       this.phones.set(p.id, p);
       const keypad = new Keypad();
@@ -236,10 +236,10 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.once('played', () => void this.removePhone(p.id, 'conference not available'));
   }
 
-  /** Handle the join failure of a caller added while a moderator is present. */
-  async addPhoneOrFail(p: PhoneParticipant): Promise<void> {
+  /** A caller enters: waiting, or into the mix; one who cannot join the mix hears why. */
+  async addPhone(p: PhoneParticipant): Promise<void> {
     try {
-      await this.addPhone(p);
+      await this.enter(p);
     } catch (err) {
       this.failed(p, err);
     }
