@@ -9,23 +9,24 @@ import { join } from 'node:path';
 
 const PCAP_DIR = '/usr/share/sip-tester';
 
-/** A port free for both UDP and TCP on loopback (sipp binds both). */
+/** A port free for both UDP and TCP on loopback (sipp and our SIP stack bind both). */
 export async function freePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20000 + Math.floor(Math.random() * 30000);
-    const tcp = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const udp = createSocket('udp4');
+    const port = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, '127.0.0.1', () => resolve(udp.address().port));
     });
-    const udp = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    const tcp = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
     });
-    if (tcp && udp) return port;
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (ok) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    if (ok) return port;
   }
-  throw new Error('no free port');
+  throw new Error('no free port found');
 }
 
 export interface SippResult {
@@ -154,33 +155,49 @@ ${body}
 </scenario>
 `;
 
-/** Run one call of a scenario against the gateway. */
+export interface SippOptions {
+  service?: string;
+  transport?: 'u1' | 't1';
+  /** sipp's own -timeout for the whole run. */
+  timeoutS?: number;
+  /** Calls to place (-m); more sipp options (rates, traces) in `extra`. */
+  calls?: number;
+  extra?: string[];
+  /** Kill sipp after this long whatever it does (bounded tests). */
+  limitMs?: number;
+  /** Look at sipp's working folder (trace files) before it is removed. */
+  inspect?: (dir: string) => void;
+}
+
+/**
+ * Run sipp against a SIP server: the scenario is XML written by the test, or a file. The DTMF
+ * and audio pcaps sit next to it; sipp's exit code 0 means every call passed.
+ */
 export async function runSipp(
-  xml: string,
+  scenario: string | { file: string },
   target: { host: string; port: number },
-  o: { service?: string; transport?: 'u1' | 't1'; timeoutS?: number } = {},
+  o: SippOptions = {},
 ): Promise<SippResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   try {
     for (const f of readdirSync(PCAP_DIR)) if (f.endsWith('.pcap')) copyFileSync(join(PCAP_DIR, f), join(dir, f));
-    writeFileSync(join(dir, 'scenario.xml'), xml);
-    const port = await freePort();
-    const mediaPort = await freePort();
+    const file = typeof scenario === 'string' ? join(dir, 'scenario.xml') : scenario.file;
+    if (typeof scenario === 'string') writeFileSync(file, scenario);
     const args = [
       '-sf',
-      'scenario.xml',
+      file,
       '-m',
-      '1',
+      String(o.calls ?? 1),
       '-t',
       o.transport ?? 'u1',
       '-i',
       '127.0.0.1',
       '-p',
-      String(port),
+      String(await freePort()),
       '-mi',
       '127.0.0.1',
       '-mp',
-      String(mediaPort),
+      String(await freePort()),
       '-s',
       o.service ?? '4999112341660',
       '-timeout',
@@ -188,16 +205,27 @@ export async function runSipp(
       '-timeout_error',
       '-trace_err',
       '-nostdin',
+      ...(o.extra ?? []),
       `${target.host}:${target.port}`,
     ];
     const proc = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    proc.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    proc.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
-    const code = await new Promise<number>((resolve) => proc.once('exit', (c) => resolve(c ?? -1)));
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
+    proc.stdout.on('data', keep);
+    proc.stderr.on('data', keep);
+    const kill = setTimeout(() => proc.kill('SIGKILL'), o.limitMs ?? ((o.timeoutS ?? 60) + 30) * 1000);
+    const code = await new Promise<number>((resolve) => {
+      proc.once('error', (err) => {
+        output += String(err);
+        resolve(-1);
+      });
+      proc.once('close', (c) => resolve(c ?? -1));
+    });
+    clearTimeout(kill);
+    o.inspect?.(dir);
     const errFile = readdirSync(dir).find((f) => f.endsWith('_errors.log'));
     const errors = errFile ? readFileSync(join(dir, errFile), 'utf8').slice(-4000) : '';
-    return { code, output: output.slice(-3000), errors };
+    return { code, output: output.replace(/[ \t]+\n/g, '\n').slice(-3000), errors };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,10 @@
 // Test harness for the SIP layer: free ports, a SIP server with a tiny call-answering app, SIPp
 // runs with bounded time, and a raw UDP/TCP peer for what SIPp cannot send (garbage, floods).
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { freePort, runSipp as runSippShared } from '../../../tests/helpers/sipp.ts';
 import { createSipServer, type SipServer, type SipServerOptions } from '../../src/sip/server.ts';
 import type { CallEvents, IncomingCall } from '../../src/sip/types.ts';
 
@@ -15,25 +12,7 @@ export const SCENARIOS = import.meta.dirname;
 /** The RTP port our test app answers with. */
 export const LOCAL_RTP_PORT = 40000;
 
-/** A port free for both UDP and TCP on 127.0.0.1 (the SIP stack uses the same number for both). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const udp = dgram.createSocket('udp4');
-    const port = await new Promise<number>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(0, '127.0.0.1', () => resolve(udp.address().port));
-    });
-    const tcp = net.createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    if (ok) await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (ok) return port;
-  }
-  throw new Error('no free port found');
-}
+export { freePort };
 
 export interface RecordedCall {
   call: IncomingCall;
@@ -114,12 +93,12 @@ export async function startTestServer(opts: Partial<SipServerOptions> = {}): Pro
 }
 
 export interface SippResult {
-  code: number | null;
+  code: number;
   /** The end of SIPp's screen output and its error log, for failure messages. */
   output: string;
 }
 
-/** Run one SIPp call (exit code 0 = the scenario passed); killed after `limitMs`. */
+/** Run one SIPp call from a scenario file here (exit code 0 = the scenario passed). */
 export async function runSipp(o: {
   scenario: string;
   serverPort: number;
@@ -128,52 +107,18 @@ export async function runSipp(o: {
   extra?: string[];
   limitMs?: number;
 }): Promise<SippResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'foyer-sipp-'));
-  const errors = join(dir, 'errors.log');
-  const localPort = await freePort();
-  const args = [
-    '-sf',
-    join(SCENARIOS, o.scenario),
-    '-s',
-    o.service ?? 'answer',
-    '-m',
-    '1',
-    '-t',
-    o.transport,
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(localPort),
-    `127.0.0.1:${o.serverPort}`,
-    '-timeout',
-    '15s',
-    '-timeout_error',
-    '-nostdin',
-    '-trace_err',
-    '-error_file',
-    errors,
-    ...(o.extra ?? []),
-  ];
-  try {
-    const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (d: Buffer) => (out = (out + d.toString()).slice(-3000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const kill = setTimeout(() => child.kill('SIGKILL'), o.limitMs ?? 25_000);
-    const code = await new Promise<number | null>((resolve) => {
-      child.once('error', (err) => {
-        out += String(err);
-        resolve(null);
-      });
-      child.once('close', (c) => resolve(c));
-    });
-    clearTimeout(kill);
-    const err = await readFile(errors, 'utf8').catch(() => '');
-    return { code, output: `${o.scenario} ${o.transport}: exit ${code}\n${err}\n${out.replace(/[ \t]+\n/g, '\n')}` };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const r = await runSippShared(
+    { file: join(SCENARIOS, o.scenario) },
+    { host: '127.0.0.1', port: o.serverPort },
+    {
+      transport: o.transport,
+      service: o.service ?? 'answer',
+      timeoutS: 15,
+      extra: o.extra,
+      limitMs: o.limitMs ?? 25_000,
+    },
+  );
+  return { code: r.code, output: `${o.scenario} ${o.transport}: exit ${r.code}\n${r.errors}\n${r.output}` };
 }
 
 /** A SIP message with a correct Content-Length (ASCII). */
