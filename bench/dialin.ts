@@ -6,14 +6,13 @@
 //    with a moderator present and send audio; reported: how many are in the mix with audio
 //    flowing both ways, and the CPU used by the gateway and Janus. Figures depend on the machine,
 //    which the report states.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem, release } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
 import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
-import { ANSWERED, CALLER_BYE, freePort, infoKeys, INVITE, scenario } from '../tests/helpers/sipp.ts';
+import { ANSWERED, CALLER_BYE, infoKeys, INVITE, runSipp, scenario } from '../tests/helpers/sipp.ts';
 import type { StackInfo } from '../tests/helpers/stack.ts';
 
 const { values: opt } = parseArgs({
@@ -33,44 +32,6 @@ try {
 } catch {
   console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
   process.exit(1);
-}
-
-async function sipp(xml: string, args: string[]): Promise<{ code: number; dir: string; out: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'foyer-bench-'));
-  copyFileSync('/usr/share/sip-tester/g711a.pcap', join(dir, 'g711a.pcap'));
-  writeFileSync(join(dir, 'scenario.xml'), xml);
-  const base = [
-    '-sf',
-    'scenario.xml',
-    '-t',
-    'u1',
-    '-i',
-    '127.0.0.1',
-    '-p',
-    String(await freePort()),
-    '-mi',
-    '127.0.0.1',
-  ];
-  const proc = spawn(
-    'sipp',
-    [
-      ...base,
-      '-mp',
-      String(await freePort()),
-      '-nostdin',
-      '-trace_rtt',
-      '-rtt_freq',
-      '1',
-      ...args,
-      `${info.sip.host}:${info.sip.port}`,
-    ],
-    { cwd: dir },
-  );
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
-  proc.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
-  const code = await new Promise<number>((r) => proc.once('exit', (c) => r(c ?? -1)));
-  return { code, dir, out };
 }
 
 function rtts(dir: string): number[] {
@@ -126,20 +87,25 @@ ${ANSWERED}
 ${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${CALLER_BYE}`,
   );
   const t0 = Date.now();
-  const setup = await sipp(setupXml, ['-m', String(calls), '-r', opt.rate, '-l', opt.limit, '-timeout', '300s']);
+  let lat: number[] = [];
+  const setup = await runSipp(setupXml, info.sip, {
+    calls,
+    timeoutS: 300,
+    extra: ['-r', opt.rate, '-l', opt.limit, '-trace_rtt', '-rtt_freq', '1'],
+    inspect: (dir) => (lat = rtts(dir)),
+  });
   const elapsed = (Date.now() - t0) / 1000;
-  const lat = rtts(setup.dir);
-  const failed = setup.code === 0 ? 0 : Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(setup.out)?.[1] ?? NaN);
+  const failed = setup.code === 0 ? 0 : Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(setup.output)?.[1] ?? NaN);
   console.log('1. call setup (INVITE, 183 with the welcome, 200, PIN by SIP INFO, into the mix, BYE)');
   console.log(
     `   ${calls} calls, ${opt.limit} at once at most: ${(calls / elapsed).toFixed(1)} calls/s over ${elapsed.toFixed(1)} s; failed: ${failed}`,
   );
   console.log(`   INVITE → 183 latency: p50 ${pct(lat, 50)} ms, p95 ${pct(lat, 95)} ms, max ${pct(lat, 100)} ms`);
   console.log('   (each call holds about 3.5 s: the welcome plays before the answer, then PIN and a 1 s stay)\n');
-  rmSync(setup.dir, { recursive: true, force: true });
 
   // 2. Concurrent calls with audio through the mix.
   const n = Number(opt.concurrent);
+  if (Number(opt.hold) < 15) throw new Error('--hold must be at least 15 s: the measurement needs calls that stay');
   const holdS = Number(opt.hold);
   const plays = Array.from(
     { length: Math.ceil(holdS / 4.5) },
@@ -150,9 +116,12 @@ ${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${CALLER_BYE}`,
 ${ANSWERED}
 ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
   );
-  const run = sipp(holdXml, ['-m', String(n), '-r', '10', '-l', String(n), '-timeout', `${holdS + 120}s`]);
-  const rampS = n / 10 + 8;
-  await new Promise((r) => setTimeout(r, rampS * 1000));
+  const run = runSipp(holdXml, info.sip, { calls: n, timeoutS: holdS + 120, extra: ['-r', '10', '-l', String(n)] });
+  // Measure once every caller is in the mix (bounded wait), inside their hold time.
+  const rampDeadline = Date.now() + (n / 10 + 20) * 1000;
+  while (Date.now() < rampDeadline && metricValue(await metrics(), 'foyer_gateway_calls', { state: 'mix' }) < n) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
   const m1 = await metrics();
   const cpu1 = { gw: cpuTicks('sip-gateway'), janus: cpuTicks('janus') };
   const w = 5;
@@ -174,7 +143,6 @@ ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
   console.log(
     `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / (w * 100)) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / (w * 100)) * 100).toFixed(0)} %`,
   );
-  rmSync(done.dir, { recursive: true, force: true });
   await moderator.close();
 }
 

@@ -9,12 +9,12 @@ import { createMetrics } from '../src/metrics.ts';
 import type { BridgeStore } from '../src/store/store.ts';
 
 class MemoryStore implements Pick<BridgeStore, 'isTransactionProcessed' | 'markTransactionProcessed'> {
-  txns = new Set<string>();
-  async isTransactionProcessed(id: string) {
-    return this.txns.has(id);
+  txns = new Map<string, string>();
+  async isTransactionProcessed(id: string, digest: string) {
+    return this.txns.get(id) === digest;
   }
-  async markTransactionProcessed(id: string) {
-    this.txns.add(id);
+  async markTransactionProcessed(id: string, digest: string) {
+    this.txns.set(id, digest);
   }
 }
 
@@ -92,6 +92,13 @@ describe('appservice API', () => {
     expect((await first).statusCode).toBe(200);
     expect((await retry).statusCode).toBe(200);
     expect((await put('t1', { events: [event(1), event(2)] })).statusCode).toBe(200);
+    expect(seen).toEqual(['$e1', '$e2']);
+  });
+
+  it('processes a reused transaction ID with other events (Synapse restarted its counter)', async () => {
+    expect((await put('1', { events: [event(1)] })).statusCode).toBe(200);
+    expect((await put('1', { events: [event(1)] })).statusCode).toBe(200); // a replay
+    expect((await put('1', { events: [event(2)] })).statusCode).toBe(200); // the ID reused
     expect(seen).toEqual(['$e1', '$e2']);
   });
 

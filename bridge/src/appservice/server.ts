@@ -2,6 +2,7 @@
 // transactions here. Routes written on fastify rather than matrix-appservice because we need
 // durable transaction de-duplication across restarts (matrix-appservice only remembers the last
 // ID in memory) and schema validation at the edge.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, createHttpApp, safeEqual, type Logger } from '@foyer/common';
 import { roomEventSchema, transactionSchema, type RoomEvent } from './events.ts';
@@ -32,6 +33,14 @@ const KNOWN_TYPES = new Set([
 ]);
 const metricType = (type: string) => (KNOWN_TYPES.has(type) ? type : 'other');
 
+/** Identifies a transaction's content: a replay carries the same events, a reused ID others. */
+function transactionDigest(events: unknown[]): string {
+  const ids = events.map((e) =>
+    e && typeof e === 'object' && 'event_id' in e ? String(e.event_id) : JSON.stringify(e),
+  );
+  return createHash('sha256').update(ids.join('\n')).digest('hex');
+}
+
 const matrixError = (reply: FastifyReply, status: number, errcode: string, error: string) =>
   reply.code(status).send({ errcode, error });
 
@@ -57,12 +66,13 @@ export function buildAppservice(deps: AppserviceDeps): FastifyInstance {
   });
 
   async function processTransaction(txnId: string, body: unknown): Promise<void> {
-    if (await deps.store.isTransactionProcessed(txnId)) {
+    const txn = transactionSchema.parse(body);
+    const digest = transactionDigest(txn.events);
+    if (await deps.store.isTransactionProcessed(txnId, digest)) {
       deps.metrics.transactions.inc({ outcome: 'duplicate' });
       deps.log.debug({ txnId }, 'transaction already processed');
       return;
     }
-    const txn = transactionSchema.parse(body);
     for (const raw of txn.events) {
       const parsed = roomEventSchema.safeParse(raw);
       if (!parsed.success) {
@@ -79,7 +89,7 @@ export function buildAppservice(deps: AppserviceDeps): FastifyInstance {
         deps.log.error({ err, eventId: parsed.data.event_id, type: parsed.data.type }, 'event handling failed');
       }
     }
-    await deps.store.markTransactionProcessed(txnId);
+    await deps.store.markTransactionProcessed(txnId, digest);
     deps.metrics.transactions.inc({ outcome: 'processed' });
   }
 

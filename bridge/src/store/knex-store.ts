@@ -73,13 +73,17 @@ export class KnexBridgeStore implements BridgeStore {
     this.db = db;
   }
 
-  async isTransactionProcessed(txnId: string): Promise<boolean> {
-    const row = await this.db('appservice_transactions').where({ txn_id: txnId }).first('txn_id');
-    return row !== undefined;
+  async isTransactionProcessed(txnId: string, digest: string): Promise<boolean> {
+    const row = (await this.db('appservice_transactions').where({ txn_id: txnId }).first('digest')) as
+      { digest: string | null } | undefined;
+    return row !== undefined && row.digest === digest;
   }
 
-  async markTransactionProcessed(txnId: string): Promise<void> {
-    await this.db('appservice_transactions').insert({ txn_id: txnId }).onConflict('txn_id').ignore();
+  async markTransactionProcessed(txnId: string, digest: string): Promise<void> {
+    await this.db('appservice_transactions')
+      .insert({ txn_id: txnId, digest })
+      .onConflict('txn_id')
+      .merge({ digest, processed_at: this.db.fn.now() });
   }
 
   async pruneTransactions(olderThan: Date): Promise<number> {

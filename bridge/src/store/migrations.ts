@@ -89,4 +89,19 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: '003_transaction_digest',
+    async up(db) {
+      // Synapse may reuse transaction IDs after it restarts (seen with SQLite): a replay is the
+      // same ID with the same events, so the events' digest is kept with the ID.
+      await db.schema.alterTable('appservice_transactions', (t) => {
+        t.text('digest');
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('appservice_transactions', (t) => {
+        t.dropColumn('digest');
+      });
+    },
+  },
 ];

@@ -46,9 +46,9 @@ export interface GuestCredentials {
 }
 
 export interface BridgeStore {
-  /** True when this transaction ID was already processed. */
-  isTransactionProcessed(txnId: string): Promise<boolean>;
-  markTransactionProcessed(txnId: string): Promise<void>;
+  /** True when this transaction (ID and digest of its events) was already processed. */
+  isTransactionProcessed(txnId: string, digest: string): Promise<boolean>;
+  markTransactionProcessed(txnId: string, digest: string): Promise<void>;
   /** Forget transaction IDs older than this (Synapse retries for minutes, not days). */
   pruneTransactions(olderThan: Date): Promise<number>;
 
