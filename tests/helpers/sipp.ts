@@ -37,14 +37,15 @@ export interface SippResult {
 
 export const pcapFor = (digit: string) => `dtmf_2833_${digit === '#' ? 'pound' : digit === '*' ? 'star' : digit}.pcap`;
 
-/** The sipp XML lines that play each key as RFC 4733 events, with a pause after each. */
+/**
+ * The sipp XML lines that play each key as RFC 4733 events, with a pause between keys. No pause
+ * after the last key: the gateway may answer it at once (a BYE after a kick), and sipp counts a
+ * request that arrives during a pause as unexpected. The pcap keeps playing while sipp waits.
+ */
 export function rfc4733Keys(keys: string, pauseMs = 350): string {
   return [...keys]
-    .map(
-      (k) =>
-        `  <nop><action><exec play_pcap_audio="${pcapFor(k)}"/></action></nop>\n  <pause milliseconds="${pauseMs}"/>`,
-    )
-    .join('\n');
+    .map((k) => `  <nop><action><exec play_pcap_audio="${pcapFor(k)}"/></action></nop>`)
+    .join(`\n  <pause milliseconds="${pauseMs}"/>\n`);
 }
 
 /** SIP INFO requests (application/dtmf-relay) for each key, in the confirmed dialog. */
