@@ -2,11 +2,16 @@
 // folder, and stops it afterwards, with the same scripts/stack a developer uses.
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ROOT, runStack } from './helpers/stack.ts';
+import { ROOT, runStack, TEST_MAX_GUESTS } from './helpers/stack.ts';
 
 const dir = join(ROOT, '.stack-test');
 const portBase = process.env.FOYER_TEST_PORT_BASE ?? '28000';
-const env = { ...process.env, FOYER_STACK_DIR: dir, FOYER_PORT_BASE: portBase };
+const env = {
+  ...process.env,
+  FOYER_STACK_DIR: dir,
+  FOYER_PORT_BASE: portBase,
+  FOYER_MAX_GUESTS: String(TEST_MAX_GUESTS),
+};
 
 export async function setup(project: TestProject): Promise<void> {
   await runStack(['reset'], env);

@@ -1,4 +1,4 @@
-import type { FoyerConfig } from '@foyer/config';
+import { listenerUrl, type FoyerConfig } from '@foyer/config';
 
 /**
  * What the browser app learns about the deployment, served as /config.json. Built field by
@@ -9,6 +9,8 @@ export interface ClientConfig {
   homeserverUrl: string;
   serverName: string;
   webUrl: string;
+  /** The gateway's conference WebSocket. */
+  conferenceUrl: string;
 }
 
 export function clientConfigFrom(config: FoyerConfig): ClientConfig {
@@ -16,5 +18,8 @@ export function clientConfigFrom(config: FoyerConfig): ClientConfig {
     homeserverUrl: config.homeserver.publicUrl ?? config.homeserver.url,
     serverName: config.homeserver.serverName,
     webUrl: config.web.publicUrl,
+    conferenceUrl:
+      config.gateway.conference.publicUrl ??
+      `${listenerUrl(config.gateway.listen).replace(/^http/, 'ws')}/ws/conference`,
   };
 }

@@ -13,9 +13,10 @@ function webSocketOrigin(httpUrl: string): string {
  */
 export function contentSecurityPolicy(client: ClientConfig): string {
   const homeserver = new URL(client.homeserverUrl).origin;
-  // The conference WebSocket is served under our own origin. Listed explicitly because older
-  // browsers do not let 'self' cover ws:/wss:.
+  // Our own ws:/wss: origin is listed explicitly because older browsers do not let 'self' cover
+  // it; the conference WebSocket is the gateway's, which may be another origin.
   const ownWebSocket = webSocketOrigin(client.webUrl);
+  const conference = new URL(client.conferenceUrl).origin;
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'"],
@@ -24,7 +25,7 @@ export function contentSecurityPolicy(client: ClientConfig): string {
     'img-src': ["'self'", 'data:', 'blob:', homeserver],
     // WebRTC streams attach via srcObject; blob: covers recorded or decoded media.
     'media-src': ["'self'", 'blob:'],
-    'connect-src': ["'self'", homeserver, ownWebSocket],
+    'connect-src': ["'self'", homeserver, ownWebSocket, conference],
     'font-src': ["'self'"],
     'worker-src': ["'self'"],
     'manifest-src': ["'self'"],

@@ -73,6 +73,7 @@ describe('web server', () => {
       homeserverUrl: 'https://matrix.example.org',
       serverName: 'example.org',
       webUrl: 'https://foyer.example.org',
+      conferenceUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/conference$/),
     });
     // The browser app accepts exactly what the server sends.
     expect(parseSiteConfig(res.json())).toEqual(res.json());
@@ -82,7 +83,9 @@ describe('web server', () => {
     const other = buildWebApp({ config: sampleConfig(workDir, { url: 'http://127.0.0.1:8008' }), distDir });
     const res = await other.inject({ method: 'GET', url: '/config.json' });
     expect(res.json()).toMatchObject({ homeserverUrl: 'http://127.0.0.1:8008' });
-    expect(res.headers['content-security-policy']).toContain("connect-src 'self' http://127.0.0.1:8008");
+    expect(res.headers['content-security-policy']).toMatch(
+      /connect-src 'self' http:\/\/127\.0\.0\.1:8008 \S+ ws:\/\/127\.0\.0\.1:\d+;/,
+    );
     await other.close();
   });
 

@@ -1,9 +1,33 @@
 // The conference WebSocket between browsers (the conference page, the staff client) and the
 // gateway: JSON messages, validated on both ends with these schemas. Importable in the browser
 // (zod only): `@foyer/common/conference-protocol`.
+//
+// Flow: hello (guest link token + name, or a Matrix OpenID token) → welcome → join → state
+// updates. Once `admitted`, the page sends its microphone to the AudioBridge mix (`media.audio`),
+// publishes camera and screen to the VideoRoom (`media.publish`) and subscribes to the feeds it
+// sees in the state (`media.subscribe` → `media.offer` → `media.start`). Browsers never talk to
+// Janus's API: the gateway relays the session descriptions and keeps the Janus handles.
 import { z } from 'zod';
 
 const id = z.string().min(1).max(64);
+/** A request ID chosen by the page, echoed in the answer or error. */
+const rid = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const sdp = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
+export const jsepSchema = z.strictObject({ type: z.enum(['offer', 'answer']), sdp });
+export type Jsep = z.infer<typeof jsepSchema>;
+export const mediaSourceSchema = z.enum(['camera', 'screen']);
+export type MediaSource = z.infer<typeof mediaSourceSchema>;
+
+/** Guest names: what a person types, shown to everybody; no control characters. */
+export const guestNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'a name is needed')
+  .max(64, 'at most 64 characters')
+  .refine((s) => !/[\p{Cc}\p{Cf}]/u.test(s), 'no control characters');
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -24,26 +48,83 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
         /** The server that issued the token (the user's homeserver). */
         serverName: z.string().min(1).max(255),
       }),
+      z.strictObject({
+        kind: z.literal('guest'),
+        /** The token of the guest link (<webUrl>/join/<token>). */
+        token: z.string().min(1).max(128),
+        /** Absent on the start page (to learn about the group); needed to join. */
+        name: guestNameSchema.optional(),
+      }),
     ]),
   }),
-  z.strictObject({ type: z.literal('join') }),
+  /** Guests who said hello without a name give it before joining. */
+  z.strictObject({ type: z.literal('join'), name: guestNameSchema.optional() }),
   z.strictObject({ type: z.literal('leave') }),
   z.strictObject({ type: z.literal('mute'), participantId: id, muted: z.boolean() }),
   z.strictObject({ type: z.literal('remove'), participantId: id }),
+  z.strictObject({ type: z.literal('media.audio'), rid, jsep: jsepSchema }),
+  z.strictObject({ type: z.literal('media.publish'), rid, source: mediaSourceSchema, jsep: jsepSchema }),
+  z.strictObject({ type: z.literal('media.unpublish'), source: mediaSourceSchema }),
+  z.strictObject({ type: z.literal('media.subscribe'), rid, feed: id }),
+  z.strictObject({ type: z.literal('media.start'), rid, subscription: id, jsep: jsepSchema }),
+  z.strictObject({ type: z.literal('media.unsubscribe'), subscription: id }),
+  z.strictObject({
+    type: z.literal('chat.send'),
+    /** The page's own ID for this message: a retry with the same ID is delivered once. */
+    txnId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    body: z.string().min(1).max(60_000),
+  }),
   z.strictObject({ type: z.literal('ping') }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+export const feedViewSchema = z.object({ id, source: mediaSourceSchema });
+export type FeedView = z.infer<typeof feedViewSchema>;
 
 export const participantViewSchema = z.object({
   id,
   kind: z.enum(['phone', 'guest', 'staff', 'federated']),
   name: z.string(),
+  /** Matrix user ID of staff and federated members. */
+  userId: z.string().optional(),
+  moderator: z.boolean(),
   waiting: z.boolean(),
   muted: z.boolean(),
-  /** Speaking level 0..1 (from the relay's estimate for callers). */
+  /** Speaking level 0..1 (the relay's estimate for callers, Janus talking events for browsers). */
   level: z.number(),
+  /** Video feeds this participant publishes. */
+  feeds: z.array(feedViewSchema),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
+
+export const chatLineSchema = z.object({
+  id: z.string(),
+  sender: z.string(),
+  senderName: z.string(),
+  senderKind: z.enum(['bot', 'guest', 'phone', 'staff', 'federated']),
+  body: z.string(),
+  /** Sanitised by the bridge (allow-listed tags and attributes only). */
+  html: z.string().optional(),
+  ts: z.number(),
+  /** The page's txnId when this is the page's own message coming back. */
+  txnId: z.string().optional(),
+});
+export type ChatLine = z.infer<typeof chatLineSchema>;
+
+export const errorCodeSchema = z.enum([
+  'bad_message',
+  'rate_limited',
+  'timeout',
+  'unauthenticated',
+  'forbidden',
+  'link_revoked',
+  'licence_cap',
+  'not_found',
+  'not_admitted',
+  'unavailable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({
@@ -51,15 +132,31 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     role: z.enum(['moderator', 'participant']),
     roomId: z.string(),
     name: z.string().nullable(),
+    /** The page's own participant ID (set once it joined). */
+    participantId: z.string().nullable(),
+    /** For the "audio via phone" tab, while guest access is on. */
+    dialIn: z.object({ number: z.string(), pin: z.string() }).nullable(),
   }),
   z.object({
     type: z.literal('state'),
     status: z.enum(['idle', 'waiting', 'running', 'on_hold']),
     joined: z.boolean(),
+    /** In the conference (not waiting): the page may send and receive media. */
+    admitted: z.boolean(),
+    participantId: z.string().nullable(),
     participants: z.array(participantViewSchema),
     moderators: z.array(z.string()),
   }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('media.answer'), rid, jsep: jsepSchema }),
+  z.object({ type: z.literal('media.offer'), rid, subscription: id, feed: id, jsep: jsepSchema }),
+  /** A feed this page subscribed to is gone (unpublished, or its owner left). */
+  z.object({ type: z.literal('media.ended'), subscription: id }),
+  z.object({ type: z.literal('chat'), message: chatLineSchema }),
+  z.object({ type: z.literal('chat.failed'), txnId: z.string(), message: z.string() }),
+  z.object({ type: z.literal('chat.redacted'), id: z.string() }),
+  /** This page's participant was removed (by a moderator, or guest access was revoked). */
+  z.object({ type: z.literal('removed'), reason: z.enum(['removed', 'revoked', 'deleted', 'ended']) }),
+  z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), rid: rid.optional() }),
   z.object({ type: z.literal('pong') }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

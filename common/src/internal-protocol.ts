@@ -47,6 +47,8 @@ export interface GroupInfo {
   roomId: string;
   name: string | null;
   guestAccess: boolean;
+  /** Number and PIN for the "audio via phone" route, while guest access is on. */
+  dialIn: { number: string; pin: string } | null;
   /** Local joined members: they moderate the conference. */
   moderators: string[];
   members: { userId: string; displayName: string | null; kind: 'staff' | 'federated' }[];

@@ -135,6 +135,21 @@ export const configSchema = z.strictObject({
         timeoutSeconds: z.number().min(5).max(3600).default(60),
       })
       .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax'),
+    /** The browser conference page. */
+    conference: z
+      .strictObject({
+        /**
+         * The conference WebSocket as browsers reach it (wss://…/ws/conference behind a TLS proxy);
+         * default: the gateway's listener.
+         */
+        publicUrl: wsUrl.optional(),
+        /** Licence: web guests connected at once, over all groups; beyond it guests are told so. */
+        maxGuests: z.number().int().min(0).max(100_000).default(50),
+        /** Failed guest-link attempts per address (sliding window); beyond them the address waits. */
+        maxLinkFailures: z.number().int().min(1).default(20),
+        linkFailureWindowSeconds: z.number().int().min(1).default(600),
+      })
+      .default({ maxGuests: 50, maxLinkFailures: 20, linkFailureWindowSeconds: 600 }),
     janus: z.strictObject({
       /** Janus WebSocket API (never exposed to browsers). */
       url: wsUrl,

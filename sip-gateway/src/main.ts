@@ -42,8 +42,9 @@ await runService('sip-gateway', async (onStop) => {
   const janusFacing = (
     await lookup(cfg.rtp.janusAddress ?? (rtpBind === '0.0.0.0' ? '127.0.0.1' : rtpBind), { family: 4 })
   ).address;
+  const rooms = new ConferenceRooms(db, janus, cfg.janus.roomAdminKey);
   const conferences = new ConferenceManager({
-    rooms: new ConferenceRooms(db, janus, cfg.janus.roomAdminKey),
+    rooms,
     janus,
     bridge,
     prompts,
@@ -75,7 +76,21 @@ await runService('sip-gateway', async (onStop) => {
       serverName: config.homeserver.serverName,
       homeserverUrl: config.homeserver.url,
     }),
+    janus,
+    rooms,
     log,
+    maxGuests: cfg.conference.maxGuests,
+    linkThrottle: new FailureThrottle({
+      perCaller: {
+        maxFailures: cfg.conference.maxLinkFailures,
+        windowSeconds: cfg.conference.linkFailureWindowSeconds,
+      },
+      total: {
+        maxFailures: cfg.conference.maxLinkFailures * 50,
+        windowSeconds: cfg.conference.linkFailureWindowSeconds,
+      },
+    }),
+    allowedOrigins: [new URL(config.web.publicUrl).origin],
   });
   onStop(() => http.close());
 

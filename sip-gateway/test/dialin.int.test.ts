@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isAlive } from '../../scripts/lib/stack/proc.ts';
 import { Baresip } from '../../tests/helpers/baresip.ts';
-import { ConferenceClient } from '../../tests/helpers/conference.ts';
+import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import {
   cs,
   enc,
@@ -33,8 +33,6 @@ import {
   scenario,
 } from '../../tests/helpers/sipp.ts';
 import { runStack, testStack } from '../../tests/helpers/stack.ts';
-import { mono, readWav } from '../src/media/wav.ts';
-import { toneRatio, rms } from '../src/media/audio.ts';
 
 const { info, env } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
@@ -46,22 +44,9 @@ let pin: string;
 const phoneMembers = async () =>
   (await joinedMembers(info, alice, roomId)).filter((m) => m.startsWith('@foyer_phone_'));
 
-/**
- * Audio a baresip phone received between two wall-clock times. The recording ends when the call
- * does, so times are placed by their distance from the hang-up.
- */
-function heard(phone: Baresip, hungUpAt: number, from: number, to: number) {
-  const file = phone.receivedAudioFiles()[0];
-  if (!file) throw new Error(`no recording in ${phone.recordings}:\n${phone.log.slice(-2000)}`);
-  const wav = readWav(file);
-  const samples = mono(wav.samples, wav.channels);
-  const at = (t: number) => Math.max(0, samples.length - Math.round(((hungUpAt - t) / 1000) * wav.sampleRate));
-  const seg = samples.subarray(at(from), at(to));
-  expect(seg.length, 'the window lies inside the recording').toBeGreaterThan(wav.sampleRate);
-  return { rms: rms(seg), tone: (hz: number) => toneRatio(seg, hz, wav.sampleRate) };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The phone callers in a conference state (the moderator's own page is listed too). */
+const callers = (s: StateMessage) => s.participants.filter((p) => p.kind === 'phone');
 
 beforeAll(async () => {
   alice = await newUser(info, 'alice');
@@ -207,40 +192,37 @@ describe('the conference with a moderator', () => {
       await p.waitFor('CALL_ESTABLISHED', 20_000);
       await p.press(`${pin}#`);
     }
-    await moderator.state((s) => s.participants.length === 2 && s.participants.every((p) => p.waiting), 20_000);
+    await moderator.state((s) => callers(s).length === 2 && callers(s).every((p) => p.waiting), 20_000);
     // No moderator yet: both wait with hold music; A's tone must not reach B.
     const waitFrom = Date.now() + 500;
     await sleep(4000);
     const waitTo = Date.now();
 
     moderator.send({ type: 'join' });
-    const running = await moderator.state(
-      (s) => s.status === 'running' && s.participants.every((p) => !p.waiting),
-      15_000,
-    );
-    expect(running.participants).toHaveLength(2);
+    const running = await moderator.state((s) => s.status === 'running' && callers(s).every((p) => !p.waiting), 15_000);
+    expect(callers(running)).toHaveLength(2);
     const mixFrom = Date.now() + 1500; // after the join tone
     await sleep(5000);
     const mixTo = Date.now();
 
     // A moderator mutes one caller (A, the 440 Hz one): B stops hearing the tone.
-    const aId = running.participants[0]?.id ?? ''; // listed in the order they entered: A first
+    const aId = callers(running)[0]?.id ?? ''; // listed in the order they entered: A first
     moderator.send({ type: 'mute', participantId: aId, muted: true });
-    await moderator.state((s) => s.participants.some((p) => p.id === aId && p.muted));
+    await moderator.state((s) => callers(s).some((p) => p.id === aId && p.muted));
     const muteFrom = Date.now() + 700;
     await sleep(3500);
     const muteTo = Date.now() - 300;
     moderator.send({ type: 'mute', participantId: aId, muted: false });
-    await moderator.state((s) => s.participants.every((p) => !p.muted));
+    await moderator.state((s) => callers(s).every((p) => !p.muted));
 
     // A mutes and unmutes themselves with *6 on the keypad.
     await a.press('*6');
-    await moderator.state((s) => s.participants.some((p) => p.id === aId && p.muted));
+    await moderator.state((s) => callers(s).some((p) => p.id === aId && p.muted));
     const selfMuteFrom = Date.now() + 700;
     await sleep(3000);
     const selfMuteTo = Date.now() - 300;
     await a.press('*6');
-    await moderator.state((s) => s.participants.every((p) => !p.muted));
+    await moderator.state((s) => callers(s).every((p) => !p.muted));
     const unmutedFrom = Date.now() + 700;
     await sleep(3000);
     const unmutedTo = Date.now();
@@ -261,15 +243,15 @@ describe('the conference with a moderator', () => {
     for (const p of phones) await p.hangup();
     await eventually(async () => (await phoneMembers()).length === 0, 'callers to leave the room');
 
-    const waiting = heard(b, hungUpAt, waitFrom, waitTo);
+    const waiting = b.heard(hungUpAt, waitFrom, waitTo);
     expect(waiting.rms, 'hold music is audible').toBeGreaterThan(200);
     expect(waiting.tone(440), 'no tone from the other caller while waiting').toBeLessThan(0.2);
-    expect(heard(b, hungUpAt, mixFrom, mixTo).tone(440), 'B hears A in the mix').toBeGreaterThan(0.5);
-    expect(heard(a, hungUpAt, mixFrom, mixTo).tone(1000), 'A hears B in the mix').toBeGreaterThan(0.5);
-    expect(heard(b, hungUpAt, muteFrom, muteTo).tone(440), 'muted A is not heard').toBeLessThan(0.1);
-    expect(heard(b, hungUpAt, selfMuteFrom, selfMuteTo).tone(440), 'A muted with *6').toBeLessThan(0.1);
-    expect(heard(b, hungUpAt, unmutedFrom, unmutedTo).tone(440), 'A back with *6').toBeGreaterThan(0.5);
-    const onHold = heard(b, hungUpAt, holdFrom, holdTo);
+    expect(b.heard(hungUpAt, mixFrom, mixTo).tone(440), 'B hears A in the mix').toBeGreaterThan(0.5);
+    expect(a.heard(hungUpAt, mixFrom, mixTo).tone(1000), 'A hears B in the mix').toBeGreaterThan(0.5);
+    expect(b.heard(hungUpAt, muteFrom, muteTo).tone(440), 'muted A is not heard').toBeLessThan(0.1);
+    expect(b.heard(hungUpAt, selfMuteFrom, selfMuteTo).tone(440), 'A muted with *6').toBeLessThan(0.1);
+    expect(b.heard(hungUpAt, unmutedFrom, unmutedTo).tone(440), 'A back with *6').toBeGreaterThan(0.5);
+    const onHold = b.heard(hungUpAt, holdFrom, holdTo);
     expect(onHold.rms, 'hold music again').toBeGreaterThan(200);
     expect(onHold.tone(440)).toBeLessThan(0.2);
   });
@@ -321,7 +303,7 @@ describe('Janus restart', () => {
         sip,
         { timeoutS: 90 },
       );
-      await moderator.state((s) => s.participants.length === 1 && !s.participants[0]?.waiting, 30_000);
+      await moderator.state((s) => callers(s).length === 1 && !callers(s)[0]?.waiting, 30_000);
       const fromJanus = async () => {
         const res = await fetch(`${info.gatewayUrl}/metrics`, {
           headers: { authorization: `Bearer ${info.internalApiSecret}` },
@@ -329,8 +311,8 @@ describe('Janus restart', () => {
         return metricValue(await res.text(), 'foyer_gateway_rtp_packets', { leg: 'from_janus' });
       };
       expect((await runStack(['restart', 'janus'], env)).code).toBe(0);
-      await moderator.state((s) => s.participants[0]?.waiting === true, 15_000);
-      await moderator.state((s) => s.participants[0]?.waiting === false, 30_000);
+      await moderator.state((s) => callers(s)[0]?.waiting === true, 15_000);
+      await moderator.state((s) => callers(s)[0]?.waiting === false, 30_000);
       const before = await fromJanus();
       await eventually(async () => (await fromJanus()) > before + 20, 'mix audio from the new Janus room');
       const r = await call;

@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rms, toneRatio } from '../../sip-gateway/src/media/audio.ts';
+import { mono, readWav } from '../../sip-gateway/src/media/wav.ts';
 
 export interface BaresipEvent {
   type: string;
@@ -176,6 +178,21 @@ export class Baresip {
     return readdirSync(this.recordings)
       .filter((f) => f.endsWith('-dec.wav'))
       .map((f) => join(this.recordings, f));
+  }
+
+  /**
+   * Audio received between two wall-clock times. The recording ends when the call does, so times
+   * are placed by their distance from the hang-up.
+   */
+  heard(hungUpAt: number, from: number, to: number): { rms: number; tone: (hz: number) => number } {
+    const file = this.receivedAudioFiles()[0];
+    if (!file) throw new Error(`no recording in ${this.recordings}:\n${this.log.slice(-2000)}`);
+    const wav = readWav(file);
+    const samples = mono(wav.samples, wav.channels);
+    const at = (t: number) => Math.max(0, samples.length - Math.round(((hungUpAt - t) / 1000) * wav.sampleRate));
+    const seg = samples.subarray(at(from), at(to));
+    if (seg.length < wav.sampleRate) throw new Error('the window does not lie inside the recording');
+    return { rms: rms(seg), tone: (hz: number) => toneRatio(seg, hz, wav.sampleRate) };
   }
 
   async stop(): Promise<void> {

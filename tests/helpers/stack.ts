@@ -7,6 +7,8 @@ import { inject } from 'vitest';
 import { loadConfig, loadRegistration, type FoyerConfig, type Registration } from '@foyer/config';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
+/** The test stack's licence: 2 web guests at once, so the conference tests can reach the cap. */
+export const TEST_MAX_GUESTS = 2;
 
 export interface StackInfo {
   homeserverUrl: string;
@@ -48,7 +50,12 @@ export function testStack(): {
     info,
     config: loadConfig(info.configFile).config,
     registration: loadRegistration(info.registrationFile),
-    env: { ...process.env, FOYER_STACK_DIR: dir, FOYER_PORT_BASE: inject('stackPortBase') },
+    env: {
+      ...process.env,
+      FOYER_STACK_DIR: dir,
+      FOYER_PORT_BASE: inject('stackPortBase'),
+      FOYER_MAX_GUESTS: String(TEST_MAX_GUESTS),
+    },
   };
 }
 

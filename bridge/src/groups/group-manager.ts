@@ -380,6 +380,7 @@ export class GroupManager {
       roomId: group.roomId,
       name: group.name,
       guestAccess: group.guestAccess,
+      dialIn: group.guestAccess && group.pin ? { number: this.o.dialInNumber, pin: group.pin } : null,
       moderators: members.filter((m) => m.kind === 'staff').map((m) => m.userId),
       members,
     };

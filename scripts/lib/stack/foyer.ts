@@ -71,6 +71,7 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
         maxPinAttempts: 3,
       },
       rtp: { portMin: l.rtp.gateway[0], portMax: l.rtp.gateway[1] },
+      conference: { maxGuests: l.maxGuests, maxLinkFailures: 20, linkFailureWindowSeconds: 600 },
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
       logLevel: 'info',
     },

@@ -28,6 +28,8 @@ export interface StackLayout {
   configFile: string;
   registrationFile: string;
   stackJson: string;
+  /** The gateway's licence cap for web guests (FOYER_MAX_GUESTS; the tests use a small one). */
+  maxGuests: number;
 }
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -37,6 +39,10 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
   const portBase = Number(env.FOYER_PORT_BASE ?? 18000);
   if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 61000) {
     throw new Error(`FOYER_PORT_BASE must be a whole number from 1024 to 61000, got "${env.FOYER_PORT_BASE}"`);
+  }
+  const maxGuests = Number(env.FOYER_MAX_GUESTS ?? 25);
+  if (!Number.isInteger(maxGuests) || maxGuests < 0) {
+    throw new Error(`FOYER_MAX_GUESTS must be a whole number, got "${env.FOYER_MAX_GUESTS}"`);
   }
   const p = (offset: number) => portBase + offset;
   const isDefaultDir = dir === resolve(ROOT, '.stack');
@@ -66,6 +72,7 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       ? join(ROOT, 'registration', 'foyer-registration.yaml')
       : join(dir, 'registration.yaml'),
     stackJson: join(dir, 'stack.json'),
+    maxGuests,
   };
 }
 

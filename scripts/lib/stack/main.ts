@@ -241,7 +241,8 @@ async function main(): Promise<number> {
       return 0;
     default:
       console.log(`usage: scripts/stack up [--db postgres|embedded] | down | status | start|stop|restart <service> | reset
-  FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)`);
+  FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
+  FOYER_MAX_GUESTS web guests at once (licence cap, default 25)`);
       return cmd === undefined || values.help ? 0 : 2;
   }
 }

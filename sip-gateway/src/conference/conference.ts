@@ -1,12 +1,14 @@
 // One group's conference: who is there, whether a moderator is, and what that means for each
-// caller — waiting with hold music, in the Janus mix, or back on hold when the last moderator
-// leaves. Every change is reported to the bridge, which mirrors it into the room.
-import type { ConferenceReport, Logger } from '@foyer/common';
+// caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
+// Janus mix and SFU, or back on hold when the last moderator leaves. Every change is reported to
+// the bridge, which mirrors it into the room.
+import { maskNumber, type ChatMessage, type ConferenceReport, type Logger } from '@foyer/common';
+import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
 import type { JanusService } from '../janus/janus-service.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { BridgeClient } from '../bridge-client.ts';
 import type { ConferenceRooms } from './rooms.ts';
-import type { PhoneParticipant } from './participants.ts';
+import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
@@ -37,8 +39,8 @@ export class ConferenceUnavailableError extends Error {
 export class Conference extends EventEmitter<{ changed: [] }> {
   readonly roomId: string;
   readonly phones = new Map<string, PhoneParticipant>();
-  /** Connected moderators: connection ID → Matrix user ID. */
-  readonly moderators = new Map<string, string>();
+  /** Browsers in the conference (or its waiting area), by participant ID. */
+  readonly webs = new Map<string, WebParticipant>();
   private everModerated = false;
   private readonly d: ConferenceDeps;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -51,17 +53,34 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   get empty(): boolean {
-    return this.phones.size === 0 && this.moderators.size === 0;
+    return this.phones.size === 0 && this.webs.size === 0;
   }
 
   get moderated(): boolean {
-    return this.moderators.size > 0;
+    for (const w of this.webs.values()) if (w.moderator) return true;
+    return false;
+  }
+
+  /** Matrix IDs of the moderators who are here. */
+  get moderatorIds(): string[] {
+    return [...new Set([...this.webs.values()].filter((w) => w.moderator).map((w) => w.userId ?? w.id))];
+  }
+
+  get guestCount(): number {
+    let n = 0;
+    for (const w of this.webs.values()) if (w.kind === 'guest') n++;
+    return n;
   }
 
   get status(): ConferenceStatus {
     if (this.moderated) return 'running';
-    if (this.phones.size === 0) return 'idle';
+    if (this.phones.size === 0 && ![...this.webs.values()].some((w) => !w.moderator)) return 'idle';
     return this.everModerated ? 'on_hold' : 'waiting';
+  }
+
+  /** Whether this browser is in the conference proper (not waiting): it may send and receive media. */
+  admitted(w: WebParticipant): boolean {
+    return this.webs.get(w.id) === w && this.d.janus.connected && (w.moderator || this.moderated);
   }
 
   /** Changes happen one after another, so joins and leaves never interleave halfway. */
@@ -100,31 +119,64 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  moderatorJoined(connectionId: string, userId: string): Promise<void> {
+  /** A browser joins: moderators start (or resume) the conference, others wait until one is here. */
+  addWeb(w: WebParticipant): Promise<void> {
     return this.serial(async () => {
-      const first = !this.moderated;
-      this.moderators.set(connectionId, userId);
-      this.everModerated = true;
+      const first = w.moderator && !this.moderated;
+      this.webs.set(w.id, w);
+      w.media.on('talking', (talking) => {
+        w.talking = talking;
+        this.emit('changed');
+      });
+      w.media.on('ended', (subscription) => w.send({ type: 'media.ended', subscription }));
+      this.d.log.info(
+        { roomId: this.roomId, participant: w.id, kind: w.kind, moderator: w.moderator },
+        'browser joined the conference',
+      );
       if (first) {
-        this.d.log.info({ roomId: this.roomId, userId }, 'a moderator is here: conference running');
+        this.everModerated = true;
+        this.d.log.info({ roomId: this.roomId, userId: w.userId }, 'a moderator is here: conference running');
         for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       }
       this.scheduleReport();
     });
   }
 
-  moderatorLeft(connectionId: string): Promise<void> {
+  /** A browser leaves (or is removed): its feeds end for the others; the last moderator puts the conference on hold. */
+  removeWeb(id: string, reason: 'left' | 'removed' | 'revoked' | 'deleted' | 'ended'): Promise<void> {
     return this.serial(async () => {
-      if (!this.moderators.delete(connectionId)) return;
-      if (!this.moderated) {
-        this.d.log.info({ roomId: this.roomId }, 'last moderator left: conference on hold');
-        for (const p of this.phones.values()) this.toLobby(p, 'on-hold');
-      }
+      const w = this.webs.get(id);
+      if (!w) return;
+      this.webs.delete(id);
+      w.media.removeAllListeners();
+      await this.feedsEnded(await w.media.stop(true));
+      if (reason !== 'left') w.send({ type: 'removed', reason });
+      this.d.log.info({ roomId: this.roomId, participant: id, reason }, 'browser left the conference');
+      if (w.moderator && !this.moderated) await this.hold();
       this.scheduleReport();
     });
   }
 
-  /** Janus went away: its legs are gone. Callers wait with music until it is back. */
+  /** The last moderator left: callers hear hold music, browsers go back to the waiting area. */
+  private async hold(): Promise<void> {
+    this.d.log.info({ roomId: this.roomId }, 'last moderator left: conference on hold');
+    for (const p of this.phones.values()) this.toLobby(p, 'on-hold');
+    for (const w of this.webs.values()) await this.feedsEnded(await w.media.stop(false));
+  }
+
+  /** Feeds that stopped: everyone watching them drops the subscription. */
+  async feedsEnded(feeds: string[]): Promise<void> {
+    for (const feed of feeds) for (const w of this.webs.values()) await w.media.feedEnded(feed);
+    if (feeds.length > 0) this.emit('changed');
+  }
+
+  /** The browser that publishes this feed. */
+  feedOwner(feed: string): WebParticipant | undefined {
+    for (const w of this.webs.values()) if (w.media.feeds().some((f) => f.id === feed)) return w;
+    return undefined;
+  }
+
+  /** Janus went away: its legs are gone. Callers wait with music until it is back, browsers wait too. */
   janusLost(): Promise<void> {
     return this.serial(async () => {
       for (const p of this.phones.values()) {
@@ -132,6 +184,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         p.relay.setJanus(undefined);
         if (p.relay.mode === 'mix') this.toLobby(p, 'on-hold');
       }
+      for (const w of this.webs.values()) w.media.forget();
       this.emit('changed');
     });
   }
@@ -139,15 +192,16 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   /** Janus is back: rooms are recreated on demand and callers rejoin if a moderator is here. */
   janusBack(): Promise<void> {
     return this.serial(async () => {
+      this.emit('changed'); // browsers see themselves admitted again and reconnect their media
       if (!this.moderated) return;
       for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       this.emit('changed');
     });
   }
 
-  /** How many are in the conference: callers and connected members. */
+  /** How many are in the conference: callers and browsers. */
   get headcount(): number {
-    return this.phones.size + this.moderators.size;
+    return this.phones.size + this.webs.size;
   }
 
   private onKey(p: PhoneParticipant, command: ReturnType<Keypad['push']>): void {
@@ -172,13 +226,69 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     }
   }
 
-  setMuted(id: string, muted: boolean): boolean {
+  /** Mute or unmute a caller or a browser (by a moderator, or a browser itself). */
+  async setMuted(id: string, muted: boolean): Promise<boolean> {
     const p = this.phones.get(id);
-    if (!p) return false;
-    p.relay.muted = muted;
+    const w = this.webs.get(id);
+    if (p) p.relay.muted = muted;
+    else if (w) {
+      w.muted = muted;
+      await w.media.setMuted(muted);
+    } else return false;
     this.emit('changed');
-    this.d.log.info({ roomId: this.roomId, participant: id, muted }, 'caller muted by a moderator');
+    this.d.log.info({ roomId: this.roomId, participant: id, muted }, 'participant muted or unmuted');
     return true;
+  }
+
+  /**
+   * A message in the group's chat, for every page here. A guest's own message comes back with the
+   * page's txnId, matched by sender and text, so the page can mark its pending line as sent.
+   */
+  deliverChat(m: ChatMessage): void {
+    for (const w of this.webs.values()) {
+      let txnId: string | undefined;
+      if (m.sender.includes(`_guest_${w.id}:`)) {
+        const i = w.pendingChat.findIndex((p) => p.body === m.body);
+        if (i >= 0) txnId = w.pendingChat.splice(i, 1)[0]?.txnId;
+      }
+      const line: ChatLine = {
+        id: m.eventId,
+        sender: m.sender,
+        senderName: m.senderName,
+        senderKind: m.senderKind,
+        body: m.body,
+        ...(m.html ? { html: m.html } : {}),
+        ts: m.ts,
+        ...(txnId ? { txnId } : {}),
+      };
+      w.send({ type: 'chat', message: line });
+    }
+  }
+
+  /** Everyone here as the conference page shows them (callers' numbers masked). */
+  view(): ParticipantView[] {
+    const phones: ParticipantView[] = [...this.phones.values()].map((p) => ({
+      id: p.id,
+      kind: 'phone',
+      name: p.number && /[0-9]/.test(p.number) ? maskNumber(p.number) : 'Telefon',
+      moderator: false,
+      waiting: p.relay.mode !== 'mix',
+      muted: p.relay.muted,
+      level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
+      feeds: [],
+    }));
+    const webs: ParticipantView[] = [...this.webs.values()].map((w) => ({
+      id: w.id,
+      kind: w.kind,
+      name: w.name,
+      ...(w.userId ? { userId: w.userId } : {}),
+      moderator: w.moderator,
+      waiting: !this.admitted(w),
+      muted: w.muted,
+      level: w.talking ? 1 : 0,
+      feeds: w.media.feeds(),
+    }));
+    return [...webs, ...phones];
   }
 
   private toLobby(p: PhoneParticipant, prompt: 'waiting' | 'on-hold'): void {
@@ -246,14 +356,15 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   snapshot(): ConferenceReport {
+    const waiting = !this.moderated;
     return {
       status: this.status,
-      participants: [...this.phones.values()].map((p) => ({
-        id: p.id,
-        kind: 'phone' as const,
-        number: p.number,
-        waiting: !this.moderated,
-      })),
+      participants: [
+        ...[...this.phones.values()].map((p) => ({ id: p.id, kind: 'phone' as const, number: p.number, waiting })),
+        ...[...this.webs.values()]
+          .filter((w) => w.kind === 'guest')
+          .map((w) => ({ id: w.id, kind: 'guest' as const, name: w.name, waiting })),
+      ],
     };
   }
 
@@ -278,7 +389,15 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     await this.d.bridge.reportConference(this.roomId, this.snapshot());
   }
 
-  async end(reason: string): Promise<void> {
+  /** Guest access revoked: callers and guests go, members stay. */
+  async endGuests(reason: string): Promise<void> {
     for (const id of [...this.phones.keys()]) await this.removePhone(id, reason);
+    for (const w of [...this.webs.values()]) if (w.kind === 'guest') await this.removeWeb(w.id, 'revoked');
+  }
+
+  /** Everyone goes (group deleted, gateway stopping). */
+  async end(reason: string, pageReason: 'deleted' | 'ended' = 'ended'): Promise<void> {
+    for (const id of [...this.phones.keys()]) await this.removePhone(id, reason);
+    for (const id of [...this.webs.keys()]) await this.removeWeb(id, pageReason);
   }
 }

@@ -42,24 +42,37 @@ export class ConferenceManager {
     return [...this.conferences.values()];
   }
 
+  /** Web guests connected to any conference of this gateway (the licence counts them all). */
+  guestCount(): number {
+    let n = 0;
+    for (const c of this.conferences.values()) n += c.guestCount;
+    return n;
+  }
+
   async onBridgeNotification(n: GatewayNotification): Promise<void> {
     const c = this.conferences.get(n.roomId);
     switch (n.type) {
       case 'participant.removed':
-        if (c?.phones.has(n.participantId)) {
-          this.log.info(
-            { roomId: n.roomId, participant: n.participantId, by: n.by },
-            'removed by a member: hanging up',
-          );
+        if (c?.phones.has(n.participantId) || c?.webs.has(n.participantId)) {
+          this.log.info({ roomId: n.roomId, participant: n.participantId, by: n.by }, 'removed by a member');
           await c.removePhone(n.participantId, 'removed by a member');
+          await c.removeWeb(n.participantId, 'removed');
         }
         break;
       case 'group.revoked':
-      case 'group.deleted':
-        if (c) await c.end(n.type === 'group.revoked' ? 'guest access revoked' : 'group deleted');
+        await c?.endGuests('guest access revoked');
         break;
-      default:
-        break; // chat and moderator lists concern web participants (their sessions handle them)
+      case 'group.deleted':
+        await c?.end('group deleted', 'deleted');
+        break;
+      case 'chat.message':
+        c?.deliverChat(n.message);
+        break;
+      case 'chat.redaction':
+        for (const w of c?.webs.values() ?? []) w.send({ type: 'chat.redacted', id: n.redacts });
+        break;
+      case 'group.moderators':
+        break; // members who left the room keep their page until they leave the conference
     }
     this.sweep(n.roomId);
   }

@@ -1,9 +1,11 @@
-// Who is in a conference. Phone callers now; web guests and members join the same model later.
+// Who is in a conference: phone callers (an RTP relay each) and browsers (Janus handles each).
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
+import type { ServerMessage } from '@foyer/common/conference-protocol';
 import type { JanusHandle } from '../janus/connection.ts';
 import type { CallRelay } from '../media/relay.ts';
 import type { IncomingCall } from '../sip/types.ts';
+import type { WebMedia } from './web-media.ts';
 
 /** Participant IDs become Matrix localparts (@foyer_phone_<id>): lowercase letters and digits. */
 export function newParticipantId(): string {
@@ -29,4 +31,22 @@ export interface PhoneParticipant {
   joinedAt: number;
 }
 
-export type Participant = PhoneParticipant;
+/** A browser on the conference page: a guest by link, or a member through the widget. */
+export interface WebParticipant {
+  id: string;
+  kind: 'guest' | 'staff' | 'federated';
+  name: string;
+  /** Matrix user ID of members (staff and federated). */
+  userId?: string;
+  moderator: boolean;
+  muted: boolean;
+  talking: boolean;
+  media: WebMedia;
+  /** Chat messages sent but not yet seen back from the room, oldest first. */
+  pendingChat: { txnId: string; body: string }[];
+  /** To this participant's page. */
+  send(m: ServerMessage): void;
+  joinedAt: number;
+}
+
+export type Participant = PhoneParticipant | WebParticipant;

@@ -1,59 +1,91 @@
-// The conference WebSocket (/ws/conference): browsers and the staff client authenticate, then
-// join and leave the conference, and moderators mute and remove participants. Every message is
-// schema-validated; a connection that floods, or says nothing valid, is closed with a reason.
+// The conference WebSocket (/ws/conference): the conference page says who it is (a guest link,
+// or a Matrix member's OpenID token), joins, and then exchanges session descriptions for its
+// media, chat lines and moderator actions. Every message is schema-validated; a connection that
+// floods, or says nothing valid, is closed with a reason.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { maskNumber, type Logger } from '@foyer/common';
-import { clientMessageSchema, type ParticipantView, type ServerMessage } from '@foyer/common/conference-protocol';
-import type { BridgeClient } from '../bridge-client.ts';
+import type { GroupInfo, Logger } from '@foyer/common';
+import {
+  clientMessageSchema,
+  type ClientMessage,
+  type ErrorCode,
+  type ServerMessage,
+} from '@foyer/common/conference-protocol';
+import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
+import type { FailureThrottle } from '../ivr/throttle.ts';
+import type { JanusService } from '../janus/janus-service.ts';
 import type { Conference } from './conference.ts';
 import type { ConferenceManager } from './manager.ts';
+import { newParticipantId, type WebParticipant } from './participants.ts';
+import type { ConferenceRooms } from './rooms.ts';
+import { WebMedia } from './web-media.ts';
 
 export interface ConferenceSocketDeps {
   conferences: ConferenceManager;
-  bridge: Pick<BridgeClient, 'group'>;
+  bridge: Pick<BridgeClient, 'group' | 'lookupToken' | 'postMessage'>;
   openid: OpenIdVerifier;
+  janus: JanusService;
+  rooms: ConferenceRooms;
   log: Logger;
+  /** Licence: web guests at once over all conferences. */
+  maxGuests: number;
+  /** Wrong guest links per client address. */
+  linkThrottle: FailureThrottle;
+  /** Origins allowed to open the socket (the web client's); others are refused. */
+  allowedOrigins: string[];
   /** Messages a connection may send per second before it is closed. */
   maxMessagesPerSecond?: number;
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
-const MAX_MESSAGE_BYTES = 16 * 1024;
+const MAX_MESSAGE_BYTES = 96 * 1024;
+/** Errors after which the page cannot go on on this connection. */
+const FATAL: ReadonlySet<ErrorCode> = new Set([
+  'forbidden',
+  'link_revoked',
+  'licence_cap',
+  'timeout',
+  'rate_limited',
+  'unauthenticated',
+]);
 
-function levelToUnit(dbov: number): number {
-  return Math.max(0, Math.min(1, (dbov + 60) / 60));
+interface Identity {
+  kind: 'guest' | 'staff' | 'federated';
+  moderator: boolean;
+  userId?: string;
+  name: string | undefined;
+  token?: string;
+  group: GroupInfo;
+  conference: Conference;
 }
 
-export function viewOf(c: Conference): ParticipantView[] {
-  return [...c.phones.values()].map((p) => ({
-    id: p.id,
-    kind: 'phone' as const,
-    name: p.number && /[0-9]/.test(p.number) ? maskNumber(p.number) : 'Telefon',
-    waiting: p.relay.mode !== 'mix',
-    muted: p.relay.muted,
-    level: levelToUnit(p.relay.level),
-  }));
+class Refusal extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSocketDeps): void {
-  const maxRate = d.maxMessagesPerSecond ?? 20;
+  const maxRate = d.maxMessagesPerSecond ?? 50;
   app.get('/ws/conference', { websocket: true }, (socket: WebSocket, req) => {
     const connectionId = randomUUID();
     const log = d.log.child({ ws: connectionId, ip: req.ip });
-    let identity: { userId: string; role: 'moderator' | 'participant'; conference: Conference } | undefined;
-    let joined = false;
+    const origin = req.headers.origin;
+    let identity: Identity | undefined;
+    let me: WebParticipant | undefined;
     let windowStart = Date.now();
     let count = 0;
 
     const send = (m: ServerMessage) => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
     };
-    const fail = (code: string, message: string, close = true) => {
-      send({ type: 'error', code, message });
-      if (close) socket.close(code === 'forbidden' ? 4403 : 4400, message.slice(0, 120));
+    const fail = (code: ErrorCode, message: string, rid?: number) => {
+      send({ type: 'error', code, message, ...(rid === undefined ? {} : { rid }) });
+      if (FATAL.has(code)) socket.close(code === 'forbidden' ? 4403 : 4400, message.slice(0, 120));
     };
     const pushState = () => {
       if (!identity) return;
@@ -61,97 +93,260 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       send({
         type: 'state',
         status: c.status,
-        joined,
-        participants: viewOf(c),
-        moderators: [...new Set(c.moderators.values())],
+        joined: me !== undefined,
+        admitted: me !== undefined && c.admitted(me),
+        participantId: me?.id ?? null,
+        participants: c.view(),
+        moderators: c.moderatorIds,
       });
     };
     const helloTimer = setTimeout(() => fail('timeout', 'no hello within 10 s'), HELLO_TIMEOUT_MS);
 
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
-      void (async () => {
-        const now = Date.now();
-        if (now - windowStart >= 1000) {
-          windowStart = now;
-          count = 0;
+    if (origin !== undefined && !d.allowedOrigins.includes(origin)) {
+      log.warn({ origin }, 'conference socket from a foreign origin refused');
+      clearTimeout(helloTimer);
+      fail('forbidden', 'this page may not open the conference');
+      return;
+    }
+
+    async function hello(auth: Extract<ClientMessage, { type: 'hello' }>['auth']): Promise<Identity> {
+      if (auth.kind === 'guest') {
+        const refused = d.linkThrottle.check(req.ip);
+        if (refused) throw new Refusal('rate_limited', 'too many wrong links from this address; try again later');
+        const group = await d.bridge.lookupToken(auth.token);
+        if (!group) {
+          d.linkThrottle.record(req.ip);
+          log.warn({ event: 'guest_link_refused' }, 'unknown or revoked guest link');
+          throw new Refusal('link_revoked', 'this link is not valid (any more)');
         }
-        if (++count > maxRate) return fail('rate_limited', 'too many messages');
-        if (isBinary || raw.length > MAX_MESSAGE_BYTES)
-          return fail('bad_message', 'messages are JSON text of at most 16 KiB');
-        let data: unknown;
-        try {
-          data = JSON.parse(raw.toString('utf8'));
-        } catch {
-          return fail('bad_message', 'not JSON', false);
+        return {
+          kind: 'guest',
+          moderator: false,
+          name: auth.name,
+          token: auth.token,
+          group,
+          conference: d.conferences.get(group.roomId),
+        };
+      }
+      const userId = await d.openid.verify({
+        userId: auth.userId,
+        serverName: auth.serverName,
+        token: auth.openidToken,
+      });
+      const group = await d.bridge.group(auth.roomId);
+      const member = group?.members.find((m) => m.userId === userId);
+      if (!group || !member) throw new Refusal('forbidden', 'you are not a member of this group');
+      return {
+        kind: member.kind,
+        moderator: member.kind === 'staff',
+        userId,
+        name: member.displayName ?? userId.slice(1, userId.indexOf(':')),
+        group,
+        conference: d.conferences.get(group.roomId),
+      };
+    }
+
+    async function join(id: Identity, name: string | undefined): Promise<void> {
+      const c = id.conference;
+      if (id.kind === 'guest') {
+        id.name = name ?? id.name;
+        // The link may have been revoked since hello.
+        if (!id.token || !(await d.bridge.lookupToken(id.token)))
+          throw new Refusal('link_revoked', 'this link is not valid any more');
+        if (d.conferences.guestCount() >= d.maxGuests) {
+          log.warn({ maxGuests: d.maxGuests }, 'guest refused: licence cap reached');
+          throw new Refusal('licence_cap', 'all guest places are taken');
         }
-        const parsed = clientMessageSchema.safeParse(data);
-        if (!parsed.success) return fail('bad_message', parsed.error.issues[0]?.message ?? 'invalid message', false);
-        const msg = parsed.data;
-        if (msg.type === 'ping') return send({ type: 'pong' });
-        if (msg.type === 'hello') {
-          if (identity) return fail('bad_message', 'already authenticated', false);
-          try {
-            const userId = await d.openid.verify({
-              userId: msg.auth.userId,
-              serverName: msg.auth.serverName,
-              token: msg.auth.openidToken,
-            });
-            const group = await d.bridge.group(msg.auth.roomId);
-            const member = group?.members.find((m) => m.userId === userId);
-            if (!group || !member) return fail('forbidden', 'you are not a member of this group');
-            clearTimeout(helloTimer);
-            const conference = d.conferences.get(group.roomId);
-            identity = { userId, role: member.kind === 'staff' ? 'moderator' : 'participant', conference };
-            conference.on('changed', pushState);
-            log.info({ userId, roomId: group.roomId, role: identity.role }, 'conference connection authenticated');
-            send({ type: 'welcome', role: identity.role, roomId: group.roomId, name: group.name });
-            pushState();
-          } catch (err) {
-            if (err instanceof AuthError) return fail(err.code, err.message);
-            log.error({ err: (err as Error).message }, 'authentication failed');
-            return fail('unavailable', 'authentication is not possible right now');
-          }
+      }
+      if (!id.name) throw new Refusal('bad_message', 'a name is needed to join');
+      const pid = newParticipantId();
+      me = {
+        id: pid,
+        kind: id.kind,
+        name: id.name,
+        ...(id.userId ? { userId: id.userId } : {}),
+        moderator: id.moderator,
+        muted: false,
+        talking: false,
+        media: new WebMedia({ janus: d.janus, rooms: d.rooms, roomId: c.roomId, display: `${id.kind} ${pid}` }),
+        send,
+        pendingChat: [],
+        joinedAt: Date.now(),
+      };
+      await c.addWeb(me);
+    }
+
+    async function leave(): Promise<void> {
+      if (!me || !identity) return;
+      const c = identity.conference;
+      const id = me.id;
+      me = undefined;
+      await c.removeWeb(id, 'left');
+      d.conferences.sweep(c.roomId);
+    }
+
+    /** The page's own participant, admitted to the conference (media only then). */
+    function admittedMe(c: Conference): WebParticipant {
+      if (!me || !c.admitted(me)) throw new Refusal('not_admitted', 'not in the conference (yet)');
+      return me;
+    }
+
+    async function chat(c: Conference, txnId: string, body: string): Promise<void> {
+      if (!me || me.kind !== 'guest') {
+        send({ type: 'chat.failed', txnId, message: 'members write in the group chat of their Matrix client' });
+        return;
+      }
+      const p = me;
+      p.pendingChat.push({ txnId, body });
+      const post = () => d.bridge.postMessage(c.roomId, { participantId: p.id, txnId, body });
+      try {
+        await post().catch(async (err: unknown) => {
+          // Just joined: the bridge may not know this guest yet. Report now and try once more.
+          if (!(err instanceof BridgeApiError) || err.status !== 404) throw err;
+          await c.flushReport();
+          return post();
+        });
+      } catch (err) {
+        p.pendingChat = p.pendingChat.filter((m) => m.txnId !== txnId);
+        const message =
+          err instanceof BridgeApiError && err.status < 500 ? err.message : 'the message could not be sent';
+        log.warn({ err: (err as Error).message }, 'guest chat message refused');
+        send({ type: 'chat.failed', txnId, message });
+      }
+    }
+
+    async function handle(msg: ClientMessage): Promise<void> {
+      if (msg.type === 'ping') return send({ type: 'pong' });
+      if (msg.type === 'hello') {
+        if (identity) throw new Refusal('bad_message', 'already said hello');
+        identity = await hello(msg.auth);
+        clearTimeout(helloTimer);
+        identity.conference.on('changed', pushState);
+        log.info(
+          { userId: identity.userId, kind: identity.kind, roomId: identity.group.roomId },
+          'conference connection authenticated',
+        );
+        send({
+          type: 'welcome',
+          role: identity.moderator ? 'moderator' : 'participant',
+          roomId: identity.group.roomId,
+          name: identity.group.name,
+          participantId: null,
+          dialIn: identity.group.dialIn ?? null,
+        });
+        pushState();
+        return;
+      }
+      if (!identity) throw new Refusal('unauthenticated', 'say hello first');
+      const c = identity.conference;
+      switch (msg.type) {
+        case 'join':
+          if (!me) await join(identity, msg.name);
+          return pushState();
+        case 'leave':
+          await leave();
+          return pushState();
+        case 'mute': {
+          const self = me?.id === msg.participantId;
+          if (!self && !identity.moderator) throw new Refusal('forbidden', 'only moderators can mute others');
+          if (!(await c.setMuted(msg.participantId, msg.muted))) throw new Refusal('not_found', 'no such participant');
+          if (!self) log.info({ action: 'mute', participant: msg.participantId, muted: msg.muted }, 'moderator action');
           return;
         }
-        if (!identity) return fail('unauthenticated', 'say hello first');
-        const c = identity.conference;
-        switch (msg.type) {
-          case 'join':
-            if (joined) return;
-            joined = true;
-            if (identity.role === 'moderator') await c.moderatorJoined(connectionId, identity.userId);
-            pushState();
-            return;
-          case 'leave':
-            if (!joined) return;
-            joined = false;
-            await c.moderatorLeft(connectionId);
-            pushState();
-            return;
-          case 'mute':
-          case 'remove': {
-            if (identity.role !== 'moderator') return fail('forbidden', 'only moderators can do this', false);
-            if (!c.phones.has(msg.participantId)) return fail('not_found', 'no such participant', false);
-            if (msg.type === 'mute') c.setMuted(msg.participantId, msg.muted);
-            else await c.removePhone(msg.participantId, `removed by ${identity.userId}`);
-            log.info({ action: msg.type, participant: msg.participantId, by: identity.userId }, 'moderator action');
-            return;
+        case 'remove':
+          if (!identity.moderator) throw new Refusal('forbidden', 'only moderators can remove participants');
+          if (c.phones.has(msg.participantId)) await c.removePhone(msg.participantId, `removed by ${identity.userId}`);
+          else if (c.webs.has(msg.participantId) && msg.participantId !== me?.id)
+            await c.removeWeb(msg.participantId, 'removed');
+          else throw new Refusal('not_found', 'no such participant');
+          log.info({ action: 'remove', participant: msg.participantId, by: identity.userId }, 'moderator action');
+          return;
+        case 'media.audio': {
+          const p = admittedMe(c);
+          const jsep = await p.media.joinAudio(msg.jsep, p.muted);
+          if (!c.admitted(p)) {
+            await p.media.leaveAudio();
+            throw new Refusal('not_admitted', 'back in the waiting area');
           }
+          return send({ type: 'media.answer', rid: msg.rid, jsep });
         }
-      })().catch((err: unknown) => {
-        log.error({ err: (err as Error).message }, 'conference message failed');
-        fail('internal', 'that did not work', false);
+        case 'media.publish': {
+          const p = admittedMe(c);
+          const { answer } = await p.media.publish(msg.source, msg.jsep);
+          if (!c.admitted(p)) {
+            await p.media.unpublish(msg.source);
+            throw new Refusal('not_admitted', 'back in the waiting area');
+          }
+          send({ type: 'media.answer', rid: msg.rid, jsep: answer });
+          c.emit('changed');
+          return;
+        }
+        case 'media.unpublish': {
+          const feed = await me?.media.unpublish(msg.source);
+          if (feed) await c.feedsEnded([feed]);
+          return;
+        }
+        case 'media.subscribe': {
+          const p = admittedMe(c);
+          const owner = c.feedOwner(msg.feed);
+          if (!owner || owner === p) throw new Refusal('not_found', 'no such feed');
+          const { subscription, offer } = await p.media.subscribe(msg.feed);
+          return send({ type: 'media.offer', rid: msg.rid, subscription, feed: msg.feed, jsep: offer });
+        }
+        case 'media.start': {
+          const p = admittedMe(c);
+          if (!(await p.media.start(msg.subscription, msg.jsep)))
+            throw new Refusal('not_found', 'no such subscription');
+          return;
+        }
+        case 'media.unsubscribe':
+          await me?.media.unsubscribe(msg.subscription);
+          return;
+        case 'chat.send':
+          return chat(c, msg.txnId, msg.body);
+      }
+    }
+
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        count = 0;
+      }
+      if (++count > maxRate) return fail('rate_limited', 'too many messages');
+      if (isBinary || raw.length > MAX_MESSAGE_BYTES)
+        return fail('bad_message', 'messages are JSON text of at most 96 KiB');
+      let data: unknown;
+      try {
+        data = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return fail('bad_message', 'not JSON');
+      }
+      const parsed = clientMessageSchema.safeParse(data);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return fail(
+          'bad_message',
+          issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'invalid message',
+        );
+      }
+      const msg = parsed.data;
+      const rid = 'rid' in msg ? msg.rid : undefined;
+      handle(msg).catch((err: unknown) => {
+        if (err instanceof Refusal) return fail(err.code, err.message, rid);
+        if (err instanceof AuthError) return fail(err.code, err.message);
+        log.error({ err: (err as Error).message, type: msg.type }, 'conference message failed');
+        fail(msg.type === 'hello' ? 'unavailable' : 'internal', 'that did not work, please try again', rid);
       });
     });
 
     socket.on('close', () => {
       clearTimeout(helloTimer);
       if (!identity) return;
-      const c = identity.conference;
-      c.off('changed', pushState);
+      identity.conference.off('changed', pushState);
       // Leaving (or losing the connection) as a moderator never ends the conference.
-      if (joined) void c.moderatorLeft(connectionId).then(() => d.conferences.sweep(c.roomId));
-      log.info({ userId: identity.userId }, 'conference connection closed');
+      void leave().catch((err: unknown) => log.error({ err: (err as Error).message }, 'leaving failed'));
+      log.info({ userId: identity.userId, kind: identity.kind }, 'conference connection closed');
     });
   });
 }
