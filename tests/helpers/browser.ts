@@ -1,6 +1,8 @@
 // Headless Chromium (Debian's) for end-to-end tests, driven by playwright-core: fake camera and
-// microphone (a sine tone of a chosen frequency from a WAV file), a fresh profile each time,
+// microphone (a sine tone, or speech from espeak-ng, from a WAV file), a fresh profile each time,
 // screenshots kept under .tools/reports/screenshots for people to look at after a run.
+// Note: the page's microphone has noise suppression on, which fades a steady tone within
+// seconds; speech passes, so a voice is what tests listen for at the other end.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,29 +21,28 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** A 48 kHz mono WAV with a sine of `hz`, made with sox (installed by scripts/setup). */
-function toneFile(dir: string, hz: number): string {
-  const file = join(dir, `tone-${hz}.wav`);
-  execFileSync('sox', [
-    '-n',
-    '-r',
-    '48000',
-    '-c',
-    '1',
-    '-b',
-    '16',
-    file,
-    'synth',
-    '30',
-    'sine',
-    String(hz),
-    'vol',
-    '0.5',
-  ]);
+export type FakeMicrophone = { toneHz: number } | { speech: string };
+
+/** A 48 kHz mono WAV for the fake microphone, made with sox and espeak-ng (installed by scripts/setup). */
+function microphoneFile(dir: string, mic: FakeMicrophone): string {
+  const file = join(dir, 'microphone.wav');
+  const out = ['-r', '48000', '-c', '1', '-b', '16', file];
+  if ('toneHz' in mic) {
+    execFileSync('sox', ['-n', ...out, 'synth', '30', 'sine', String(mic.toneHz), 'vol', '0.5']);
+  } else {
+    const raw = join(dir, 'speech.wav');
+    execFileSync('espeak-ng', ['-v', 'de', '-s', '150', '-w', raw, mic.speech]);
+    // Chromium loops the file: the sentence again and again, with short breaths in between.
+    execFileSync('sox', [raw, ...out, 'pad', '0', '0.3', 'repeat', '20']);
+  }
   return file;
 }
 
-export async function openBrowser(o: { name: string; toneHz: number; lang?: string }): Promise<TestBrowser> {
+export async function openBrowser(o: {
+  name: string;
+  microphone: FakeMicrophone;
+  lang?: string;
+}): Promise<TestBrowser> {
   const dir = mkdtempSync(join(tmpdir(), `chromium-${o.name}-`));
   const browser: Browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -56,10 +57,7 @@ export async function openBrowser(o: { name: string; toneHz: number; lang?: stri
       '--disable-sync',
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${toneFile(dir, o.toneHz)}`,
-      '--autoplay-policy=no-user-gesture-required',
-      // The test stack's Janus offers loopback candidates only.
-      '--allow-loopback-in-peer-connection',
+      `--use-file-for-fake-audio-capture=${microphoneFile(dir, o.microphone)}`,
     ],
   });
   const context = await browser.newContext({ locale: o.lang ?? 'en-GB', viewport: { width: 1280, height: 800 } });

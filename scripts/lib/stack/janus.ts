@@ -1,8 +1,11 @@
 // Janus with a private config folder: only the AudioBridge and VideoRoom plugins and the
 // WebSocket transport (symlinked into private plugin folders, so nothing else is loaded), an
-// API secret, an admin secret, room creation locked by an admin key, loopback only, and its own
-// port ranges (AudioBridge's plain-RTP range is separate from the core's ICE range).
+// API secret, an admin secret, room creation locked by an admin key, its API on loopback only,
+// and its own port ranges (AudioBridge's plain-RTP range is separate from the core's ICE range).
+// Browser media (ICE) cannot use loopback: Chromium offers no loopback candidates by default and
+// libnice fails to gather on loopback alone, so ICE uses the machine's primary interface.
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { JanusConnection } from '../../../sip-gateway/src/janus/connection.ts';
 import type { StackLayout } from './layout.ts';
@@ -21,6 +24,14 @@ function linkOnly(from: string, to: string, names: string[]): void {
   for (const n of names) symlinkSync(join(from, n), join(to, n));
 }
 
+/** The first non-loopback interface with an IPv4 address (eth0 on most machines), if any. */
+export function primaryInterface(): string | undefined {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (addrs?.some((a) => a.family === 'IPv4' && !a.internal)) return name;
+  }
+  return undefined;
+}
+
 export function writeJanusConfig(l: StackLayout, s: StackState): string {
   const dir = join(l.dir, 'janus');
   const etc = join(dir, 'etc');
@@ -29,6 +40,7 @@ export function writeJanusConfig(l: StackLayout, s: StackState): string {
   linkOnly(join(LIB, 'transports'), join(dir, 'transports'), TRANSPORTS);
   for (const empty of ['events', 'loggers']) mkdirSync(join(dir, empty), { recursive: true });
   const range = (r: [number, number]) => `"${r[0]}-${r[1]}"`;
+  const ice = primaryInterface();
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
   configs_folder = "${etc}"
@@ -50,8 +62,7 @@ media: {
 }
 nat: {
   nice_debug = false
-  ice_enforce_list = "lo"
-}
+${ice ? `  ice_enforce_list = "${ice}"\n` : ''}}
 `,
     'janus.plugin.audiobridge.jcfg': `general: {
   admin_key = "${s.secrets.roomAdminKey}"
