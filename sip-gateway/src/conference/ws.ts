@@ -147,7 +147,13 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     }
 
     async function join(id: Identity, name: string | undefined): Promise<void> {
-      const c = id.conference;
+      // An empty conference is forgotten (swept) while pages only watch it: join the current one.
+      const c = d.conferences.get(id.group.roomId);
+      if (c !== id.conference) {
+        id.conference.off('changed', pushState);
+        id.conference = c;
+        c.on('changed', pushState);
+      }
       if (id.kind === 'guest') {
         id.name = name ?? id.name;
         // The link may have been revoked since hello.
@@ -345,7 +351,10 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       if (!identity) return;
       identity.conference.off('changed', pushState);
       // Leaving (or losing the connection) as a moderator never ends the conference.
-      void leave().catch((err: unknown) => log.error({ err: (err as Error).message }, 'leaving failed'));
+      const { roomId } = identity.conference;
+      void leave()
+        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'leaving failed'))
+        .finally(() => d.conferences.sweep(roomId));
       log.info({ userId: identity.userId, kind: identity.kind }, 'conference connection closed');
     });
   });
