@@ -5,6 +5,8 @@ export interface SiteConfig {
   homeserverUrl: string;
   serverName: string;
   webUrl: string;
+  /** The gateway's conference WebSocket (ws: or wss:); older servers do not send it. */
+  conferenceUrl?: string;
 }
 
 export type SiteConfigLoad = { state: 'loading' } | { state: 'failed' } | { state: 'ready'; config: SiteConfig };
@@ -13,21 +15,25 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function isHttpUrl(value: unknown): value is string {
+function hasProtocol(value: unknown, protocols: string[]): value is string {
   if (typeof value !== 'string') return false;
   try {
-    return ['http:', 'https:'].includes(new URL(value).protocol);
+    return protocols.includes(new URL(value).protocol);
   } catch {
     return false;
   }
 }
 
+const isHttpUrl = (value: unknown): value is string => hasProtocol(value, ['http:', 'https:']);
+
 export function parseSiteConfig(data: unknown): SiteConfig | undefined {
   if (!isRecord(data)) return undefined;
-  const { homeserverUrl, serverName, webUrl } = data;
+  const { homeserverUrl, serverName, webUrl, conferenceUrl } = data;
   if (!isHttpUrl(homeserverUrl) || !isHttpUrl(webUrl)) return undefined;
   if (typeof serverName !== 'string' || serverName === '') return undefined;
-  return { homeserverUrl: homeserverUrl.replace(/\/+$/, ''), serverName, webUrl };
+  const config: SiteConfig = { homeserverUrl: homeserverUrl.replace(/\/+$/, ''), serverName, webUrl };
+  if (hasProtocol(conferenceUrl, ['ws:', 'wss:'])) config.conferenceUrl = conferenceUrl;
+  return config;
 }
 
 /** Loads /config.json; resolves to undefined when it is unreachable or malformed. */

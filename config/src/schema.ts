@@ -135,6 +135,17 @@ export const configSchema = z.strictObject({
         timeoutSeconds: z.number().min(5).max(3600).default(60),
       })
       .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax'),
+    /** Federated partners in conferences. */
+    federation: z
+      .strictObject({
+        /** Servers whose members count as moderators (like our own staff). */
+        trustedServers: z.array(z.string().min(1)).default([]),
+        /** Allow partner homeservers on private/loopback addresses: only for a local test stack. */
+        allowPrivateAddresses: z.boolean().default(false),
+        /** Extra CA certificate (PEM file) for partners' TLS, e.g. a test stack's own CA. */
+        caFile: z.string().min(1).optional(),
+      })
+      .default({ trustedServers: [], allowPrivateAddresses: false }),
     /** The browser conference page. */
     conference: z
       .strictObject({

@@ -1,10 +1,12 @@
 // The Foyer sip-gateway: conference host. SIP dial-in with the PIN IVR and an RTP relay per
 // call, Janus control, the conference WebSocket. See sip-gateway/README.md.
 import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import websocket from '@fastify/websocket';
 import { configPathFromArgs, listenerUrl, loadConfig } from '@foyer/config';
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
 import { HomeserverOpenIdVerifier } from './auth/openid.ts';
+import { ServerDiscovery } from './auth/server-discovery.ts';
 import { BridgeClient } from './bridge-client.ts';
 import { CallHandler } from './calls.ts';
 import { ConferenceManager } from './conference/manager.ts';
@@ -75,7 +77,12 @@ await runService('sip-gateway', async (onStop) => {
     openid: new HomeserverOpenIdVerifier({
       serverName: config.homeserver.serverName,
       homeserverUrl: config.homeserver.url,
+      discovery: new ServerDiscovery({
+        allowPrivateAddresses: cfg.federation.allowPrivateAddresses,
+        ...(cfg.federation.caFile ? { extraCa: readFileSync(cfg.federation.caFile, 'utf8') } : {}),
+      }),
     }),
+    trustedServers: cfg.federation.trustedServers,
     janus,
     rooms,
     log,

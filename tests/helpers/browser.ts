@@ -58,6 +58,8 @@ export async function openBrowser(o: {
       '--use-fake-device-for-media-stream',
       '--use-fake-ui-for-media-stream',
       `--use-file-for-fake-audio-capture=${microphoneFile(dir, o.microphone)}`,
+      // The widget host (a stand-in for Element) frames our loopback web server.
+      '--disable-features=LocalNetworkAccessChecks',
     ],
   });
   const context = await browser.newContext({ locale: o.lang ?? 'en-GB', viewport: { width: 1280, height: 800 } });

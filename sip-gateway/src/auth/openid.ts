@@ -1,8 +1,8 @@
 // Who is on the other end of a conference WebSocket: a Matrix user proves it with an OpenID
-// token, which we check at the user's own homeserver (federation OpenID userinfo). Tokens from
-// other servers need server discovery (federated partners); until then only our homeserver's
-// users are accepted.
+// token, which we check at the user's own homeserver (federation OpenID userinfo) — ours, or a
+// federated partner's found through server discovery.
 import { z } from 'zod';
+import type { ServerDiscovery } from './server-discovery.ts';
 
 export class AuthError extends Error {
   override name = 'AuthError';
@@ -19,33 +19,56 @@ export interface OpenIdVerifier {
   verify(o: { userId: string; serverName: string; token: string }): Promise<string>;
 }
 
-export class HomeserverOpenIdVerifier implements OpenIdVerifier {
-  private readonly serverName: string;
-  private readonly homeserverUrl: string;
+export interface OpenIdVerifierOptions {
+  /** Our own homeserver: asked directly over the configured (internal) URL. */
+  serverName: string;
+  homeserverUrl: string;
+  /** Finds other homeservers' federation APIs (partners' users). */
+  discovery: Pick<ServerDiscovery, 'resolve' | 'get'>;
+}
 
-  constructor(o: { serverName: string; homeserverUrl: string }) {
-    this.serverName = o.serverName;
-    this.homeserverUrl = o.homeserverUrl;
+/**
+ * Checks the token at the homeserver that issued it: ours over its configured URL, a partner's
+ * through server discovery. The token's server must be the claimed user's server, and the
+ * homeserver must answer with exactly that user.
+ */
+export class HomeserverOpenIdVerifier implements OpenIdVerifier {
+  private readonly o: OpenIdVerifierOptions;
+
+  constructor(o: OpenIdVerifierOptions) {
+    this.o = o;
+  }
+
+  private async ask(serverName: string, path: string): Promise<{ status: number; body: string }> {
+    try {
+      if (serverName === this.o.serverName) {
+        const res = await fetch(`${this.o.homeserverUrl}${path}`, { signal: AbortSignal.timeout(5000) });
+        return { status: res.status, body: await res.text() };
+      }
+      return await this.o.discovery.get(await this.o.discovery.resolve(serverName), path);
+    } catch (err) {
+      throw new AuthError('unavailable', `the homeserver ${serverName} could not be asked: ${(err as Error).message}`);
+    }
   }
 
   /** The verified Matrix user ID, or an AuthError. */
   async verify(o: { userId: string; serverName: string; token: string }): Promise<string> {
-    if (o.serverName !== this.serverName || !o.userId.endsWith(`:${this.serverName}`)) {
-      throw new AuthError('forbidden', `only users of ${this.serverName} can join here for now`);
-    }
-    let res: Response;
-    try {
-      res = await fetch(
-        `${this.homeserverUrl}/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(o.token)}`,
-        { signal: AbortSignal.timeout(5000) },
-      );
-    } catch (err) {
-      throw new AuthError('unavailable', `the homeserver could not be asked: ${(err as Error).message}`);
-    }
+    if (!o.userId.endsWith(`:${o.serverName}`))
+      throw new AuthError('forbidden', 'the OpenID token comes from another server than the user’s');
+    const res = await this.ask(
+      o.serverName,
+      `/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(o.token)}`,
+    );
     if (res.status === 401 || res.status === 403 || res.status === 404)
       throw new AuthError('forbidden', 'the OpenID token is not valid');
-    if (!res.ok) throw new AuthError('unavailable', `the homeserver answered ${res.status}`);
-    const info = userinfoSchema.safeParse(await res.json().catch(() => undefined));
+    if (res.status !== 200) throw new AuthError('unavailable', `the homeserver answered ${res.status}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(res.body);
+    } catch {
+      parsed = undefined;
+    }
+    const info = userinfoSchema.safeParse(parsed);
     if (!info.success) throw new AuthError('unavailable', 'the homeserver gave an unexpected answer');
     if (info.data.sub !== o.userId) throw new AuthError('forbidden', 'the OpenID token belongs to another user');
     return info.data.sub;

@@ -129,6 +129,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         this.emit('changed');
       });
       w.media.on('ended', (subscription) => w.send({ type: 'media.ended', subscription }));
+      w.media.on('feeds', () => this.emit('changed'));
       this.d.log.info(
         { roomId: this.roomId, participant: w.id, kind: w.kind, moderator: w.moderator },
         'browser joined the conference',

@@ -27,10 +27,11 @@ export interface WebMediaDeps {
 
 let subscriptionCounter = 0;
 
-export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscription: string] }> {
+export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscription: string]; feeds: [] }> {
   private readonly d: WebMediaDeps;
   private audio: { handle: JanusHandle; id: number } | undefined;
-  private readonly publishers = new Map<MediaSource, { handle: JanusHandle; feed: string }>();
+  /** Feeds are `live` once Janus has the browser's media (webrtcup): only then can others subscribe. */
+  private readonly publishers = new Map<MediaSource, { handle: JanusHandle; feed: string; live: boolean }>();
   private readonly subscriptions = new Map<string, { handle: JanusHandle; feed: string }>();
   private closed = false;
 
@@ -41,7 +42,7 @@ export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscri
 
   /** This browser's video feeds, as the other pages subscribe to them. */
   feeds(): FeedView[] {
-    return [...this.publishers].map(([source, p]) => ({ id: p.feed, source }));
+    return [...this.publishers].filter(([, p]) => p.live).map(([source, p]) => ({ id: p.feed, source }));
   }
 
   get hasAudio(): boolean {
@@ -94,6 +95,15 @@ export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscri
     await this.unpublish(source);
     const room = await this.d.rooms.ensure(this.d.roomId);
     const handle = await this.attach('janus.plugin.videoroom');
+    let live = false;
+    handle.on('event', (m) => {
+      if (m.janus !== 'webrtcup') return;
+      live = true;
+      const p = this.publishers.get(source);
+      if (p?.handle !== handle || p.live) return;
+      p.live = true;
+      this.emit('feeds');
+    });
     try {
       const res = await handle.message(
         {
@@ -107,7 +117,8 @@ export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscri
         offer,
       );
       const feed = String(joinedSchema.parse(res.data).id);
-      this.publishers.set(source, { handle, feed });
+      this.publishers.set(source, { handle, feed, live });
+      if (live) this.emit('feeds');
       return { answer: jsepOf(res.jsep, 'answer'), feed };
     } catch (err) {
       await handle.detach();
@@ -120,6 +131,7 @@ export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscri
     const p = this.publishers.get(source);
     if (!p) return undefined;
     this.publishers.delete(source);
+    p.handle.removeAllListeners('event');
     await p.handle.message({ request: 'leave' }).catch(() => undefined);
     await p.handle.detach();
     return p.feed;

@@ -33,6 +33,8 @@ export interface ConferenceSocketDeps {
   maxGuests: number;
   /** Wrong guest links per client address. */
   linkThrottle: FailureThrottle;
+  /** Partner servers whose members moderate like our staff. */
+  trustedServers: string[];
   /** Origins allowed to open the socket (the web client's); others are refused. */
   allowedOrigins: string[];
   /** Messages a connection may send per second before it is closed. */
@@ -138,7 +140,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       if (!group || !member) throw new Refusal('forbidden', 'you are not a member of this group');
       return {
         kind: member.kind,
-        moderator: member.kind === 'staff',
+        moderator: member.kind === 'staff' || d.trustedServers.includes(userId.slice(userId.indexOf(':') + 1)),
         userId,
         name: member.displayName ?? userId.slice(1, userId.indexOf(':')),
         group,
