@@ -156,7 +156,15 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('chat.redacted'), id: z.string() }),
   /** This page's participant was removed (by a moderator, or guest access was revoked). */
   z.object({ type: z.literal('removed'), reason: z.enum(['removed', 'revoked', 'deleted', 'ended']) }),
-  z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), rid: rid.optional() }),
+  z.object({
+    type: z.literal('error'),
+    code: errorCodeSchema,
+    message: z.string(),
+    /** The request this answers (media requests). */
+    rid: rid.optional(),
+    /** The gateway closes the connection after this error: do not retry on it. */
+    fatal: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('pong') }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;

@@ -441,16 +441,17 @@ export class ConferenceSession {
         this.state.ended = message.reason;
         return;
       case 'error':
-        this.handleError(message.code, message.message, message.rid);
+        this.handleError(message.code, message.message, message.rid, message.fatal);
         return;
       case 'pong':
         return;
     }
   }
 
-  private handleError(code: ErrorCode, message: string, rid: number | undefined): void {
+  private handleError(code: ErrorCode, message: string, rid: number | undefined, closing?: boolean): void {
     if (rid !== undefined && this.media?.handleError(rid, code, message)) return;
-    const fatal = this.fatalCode(code);
+    // The gateway says whether it closes the connection; older gateways leave it to our guess.
+    const fatal = closing === false && this.state.welcome ? null : this.fatalCode(code);
     if (fatal) {
       this.fail(fatal, message);
       return;

@@ -86,7 +86,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
     };
     const fail = (code: ErrorCode, message: string, rid?: number) => {
-      send({ type: 'error', code, message, ...(rid === undefined ? {} : { rid }) });
+      send({ type: 'error', code, message, fatal: FATAL.has(code), ...(rid === undefined ? {} : { rid }) });
       if (FATAL.has(code)) socket.close(code === 'forbidden' ? 4403 : 4400, message.slice(0, 120));
     };
     const pushState = () => {
