@@ -126,6 +126,14 @@ export const errorCodeSchema = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
+/** STUN/TURN servers for the page's peer connections (short-lived TURN credentials). */
+export const iceServerSchema = z.object({
+  urls: z.array(z.string().min(1)).min(1),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof iceServerSchema>;
+
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('welcome'),
@@ -136,6 +144,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     participantId: z.string().nullable(),
     /** For the "audio via phone" tab, while guest access is on. */
     dialIn: z.object({ number: z.string(), pin: z.string() }).nullable(),
+    /** Where the page relays media through when a direct path fails (absent: none configured). */
+    iceServers: z.array(iceServerSchema).optional(),
   }),
   z.object({
     type: z.literal('state'),

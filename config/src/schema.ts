@@ -154,6 +154,17 @@ export const configSchema = z.strictObject({
          * default: the gateway's listener.
          */
         publicUrl: wsUrl.optional(),
+        /**
+         * TURN for browsers behind strict firewalls: coturn with `use-auth-secret`; the gateway
+         * hands each page short-lived credentials (HMAC of the shared secret).
+         */
+        turn: z
+          .strictObject({
+            uris: z.array(z.string().regex(/^(turns?|stuns?):/, 'expected turn:, turns:, stun: or stuns: URIs')).min(1),
+            sharedSecret: secret,
+            ttlSeconds: z.number().int().min(60).max(604_800).default(86_400),
+          })
+          .optional(),
         /** Licence: web guests connected at once, over all groups; beyond it guests are told so. */
         maxGuests: z.number().int().min(0).max(100_000).default(50),
         /** Failed guest-link attempts per address (sliding window); beyond them the address waits. */

@@ -62,7 +62,7 @@ class MediaFailure extends Error {
   }
 }
 
-type Signalling = Pick<ConferenceSession, 'send' | 'nextRid' | 'notify'>;
+type Signalling = Pick<ConferenceSession, 'send' | 'nextRid' | 'notify' | 'iceServers'>;
 
 export class ConferenceMedia implements MediaPort {
   audioStatus = $state<AudioStatus>('idle');
@@ -217,7 +217,7 @@ export class ConferenceMedia implements MediaPort {
   private async startAudio(attempt: number): Promise<void> {
     const epoch = this.epoch;
     this.audioPc?.close();
-    const pc = newPeerConnection();
+    const pc = newPeerConnection(this.signalling.iceServers);
     this.audioPc = pc;
     this.audioStatus = 'connecting';
     const track = this.local.audioTrack;
@@ -285,7 +285,7 @@ export class ConferenceMedia implements MediaPort {
   private async publish(source: MediaSource, track: MediaStreamTrack, attempt: number): Promise<void> {
     const epoch = this.epoch;
     this.unpublish(source, false);
-    const pc = newPeerConnection();
+    const pc = newPeerConnection(this.signalling.iceServers);
     const publisher: Publisher = { pc, track };
     this.publishers.set(source, publisher);
     pc.addTransceiver(track, { direction: 'sendonly' });
@@ -382,7 +382,7 @@ export class ConferenceMedia implements MediaPort {
   }
 
   private newSubscriberConnection(sub: Subscription, subscription: string): RTCPeerConnection {
-    const pc = newPeerConnection();
+    const pc = newPeerConnection(this.signalling.iceServers);
     sub.subscription = subscription;
     sub.pc = pc;
     pc.addEventListener('track', (event) => {

@@ -4,9 +4,9 @@ import type { Jsep } from '@foyer/common/conference-protocol';
 
 export const ICE_GATHERING_TIMEOUT_MS = 5_000;
 
-/** A peer connection for the gateway's Janus. No ICE servers: the protocol does not name any. */
-export function newPeerConnection(): RTCPeerConnection {
-  return new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+/** A peer connection for the gateway's Janus, relaying through the gateway's TURN servers if any. */
+export function newPeerConnection(iceServers: RTCIceServer[] = []): RTCPeerConnection {
+  return new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers });
 }
 
 /** Resolves when ICE gathering is complete, or after `timeoutMs` with what was gathered so far. */

@@ -7,6 +7,7 @@ import {
   serverMessageSchema,
   type ClientMessage,
   type ErrorCode,
+  type IceServer,
   type ServerMessage,
 } from '@foyer/common/conference-protocol';
 import type {
@@ -177,6 +178,11 @@ export class ConferenceSession {
   /** A request ID for a media request. */
   nextRid(): number {
     return ++this.lastRid;
+  }
+
+  /** The STUN/TURN servers the gateway named in its welcome (none: direct paths only). */
+  get iceServers(): IceServer[] {
+    return this.state.welcome?.iceServers ?? [];
   }
 
   /** Sends when the gateway is listening (open and welcomed); false otherwise. */

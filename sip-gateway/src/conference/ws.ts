@@ -20,6 +20,7 @@ import type { Conference } from './conference.ts';
 import type { ConferenceManager } from './manager.ts';
 import { newParticipantId, type WebParticipant } from './participants.ts';
 import type { ConferenceRooms } from './rooms.ts';
+import { turnServers, type TurnConfig } from './turn.ts';
 import { WebMedia } from './web-media.ts';
 
 export interface ConferenceSocketDeps {
@@ -33,6 +34,8 @@ export interface ConferenceSocketDeps {
   maxGuests: number;
   /** Wrong guest links per client address. */
   linkThrottle: FailureThrottle;
+  /** TURN relay for browsers behind strict firewalls, if configured. */
+  turn?: TurnConfig;
   /** Partner servers whose members moderate like our staff. */
   trustedServers: string[];
   /** Origins allowed to open the socket (the web client's); others are refused. */
@@ -241,6 +244,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           name: identity.group.name,
           participantId: null,
           dialIn: identity.group.dialIn ?? null,
+          iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
         });
         pushState();
         return;
