@@ -1,10 +1,12 @@
-// Starts the integration tests' own stack (real Postgres, as CI must exercise it) from a clean
-// folder, and stops it afterwards, with the same scripts/stack a developer uses.
+// Starts the integration tests' own stack (real Postgres, as CI must exercise it, and a partner
+// homeserver federating with ours) from a clean folder, and stops it afterwards, with the same
+// scripts/stack a developer uses.
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { ROOT, runStack, TEST_MAX_GUESTS } from './helpers/stack.ts';
 
-const dir = join(ROOT, '.stack-test');
+// FOYER_TEST_STACK_DIR and FOYER_TEST_PORT_BASE let two test runs share a machine.
+const dir = join(ROOT, process.env.FOYER_TEST_STACK_DIR ?? '.stack-test');
 const portBase = process.env.FOYER_TEST_PORT_BASE ?? '28000';
 const env = {
   ...process.env,
@@ -15,7 +17,8 @@ const env = {
 
 export async function setup(project: TestProject): Promise<void> {
   await runStack(['reset'], env);
-  const up = await runStack(['up', '--db', 'postgres'], env);
+  // --partner: a second homeserver federating with ours (tests/federation.int.test.ts).
+  const up = await runStack(['up', '--db', 'postgres', '--partner'], env);
   if (up.code !== 0) {
     await runStack(['down'], env);
     throw new Error(`the test stack did not start:\n${up.stdout}\n${up.stderr}`);

@@ -198,14 +198,16 @@ describe('groups', () => {
       content,
     });
     expect((await pushAsSynapse([request('@eve:partner.example', { enabled: true })])).status).toBe(200);
-    expect((await pushAsSynapse([request('@mallory:localhost', { enabled: true })])).status).toBe(200);
+    expect((await pushAsSynapse([request(`@mallory:${info.serverName}`, { enabled: true })])).status).toBe(200);
     await setGuestAccess(alice, roomId, { enabled: 'yes' });
     const said = await eventually(async () => {
       const n = await notices(alice, roomId);
       return n.length >= 3 ? n : undefined;
     }, 'three notices');
-    expect(said.some((n) => n.includes('@eve:partner.example') && n.includes('staff of localhost'))).toBe(true);
-    expect(said.some((n) => n.includes('@mallory:localhost') && n.includes('only members'))).toBe(true);
+    expect(said.some((n) => n.includes('@eve:partner.example') && n.includes(`staff of ${info.serverName}`))).toBe(
+      true,
+    );
+    expect(said.some((n) => n.includes(`@mallory:${info.serverName}`) && n.includes('only members'))).toBe(true);
     expect(said.some((n) => n.includes('"enabled" must be true or false'))).toBe(true);
     expect((await conference(alice, roomId))?.guest_access).toBe(false);
   });
@@ -225,8 +227,8 @@ describe('groups', () => {
         ],
       });
     }
-    const guest = '@foyer_guest_anna0001:localhost';
-    const caller = '@foyer_phone_call0001:localhost';
+    const guest = `@foyer_guest_anna0001:${info.serverName}`;
+    const caller = `@foyer_phone_call0001:${info.serverName}`;
     await eventually(async () => {
       const m = await joinedMembers(info, alice, roomId);
       return m.includes(guest) && m.includes(caller);
@@ -266,13 +268,13 @@ describe('groups', () => {
       participants: [{ id: 'call0002', kind: 'phone', number: null, waiting: true }],
     });
     await eventually(
-      async () => (await joinedMembers(info, alice, roomId)).includes('@foyer_phone_call0002:localhost'),
+      async () => (await joinedMembers(info, alice, roomId)).includes(`@foyer_phone_call0002:${info.serverName}`),
       'caller 2',
     );
     const revokedBefore = await gatewayMetric('group.revoked');
     await setGuestAccess(alice, roomId, { enabled: false });
     await eventually(
-      async () => !(await joinedMembers(info, alice, roomId)).includes('@foyer_phone_call0002:localhost'),
+      async () => !(await joinedMembers(info, alice, roomId)).includes(`@foyer_phone_call0002:${info.serverName}`),
       'caller 2 gone',
     );
     expect(await gatewayMetric('group.revoked')).toBe(revokedBefore + 1);
@@ -286,7 +288,7 @@ describe('groups', () => {
       status: 'running',
       participants: [{ id: 'gina0001', kind: 'guest', name: 'Gina', waiting: false }],
     });
-    const gina = '@foyer_guest_gina0001:localhost';
+    const gina = `@foyer_guest_gina0001:${info.serverName}`;
     await eventually(async () => (await joinedMembers(info, alice, roomId)).includes(gina), 'Gina joins');
 
     const chatBefore = await gatewayMetric('chat.message');

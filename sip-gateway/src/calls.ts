@@ -183,6 +183,7 @@ export class CallHandler {
       call,
       relay,
       keys: digits,
+      moderator: false,
       joinedAt: Date.now(),
     };
     log.info({ ...who, roomId: group.roomId, participant: participant.id }, 'PIN accepted');

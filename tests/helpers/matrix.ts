@@ -20,6 +20,28 @@ export async function newUser(info: StackInfo, prefix = 'user'): Promise<TestUse
   return { userId: r.user_id, accessToken: r.access_token };
 }
 
+/**
+ * The partner homeserver seen as a StackInfo, so newUser, cs, stateOf, timeline… act on it:
+ * `newUser(partnerView(info))`. Fails when the stack runs without --partner.
+ */
+export function partnerView(info: StackInfo): StackInfo {
+  const p = info.partner;
+  if (!p) throw new Error('the test stack runs without a partner homeserver (scripts/stack up --partner)');
+  return {
+    ...info,
+    homeserverUrl: p.homeserverUrl,
+    serverName: p.serverName,
+    registrationSharedSecret: p.registrationSharedSecret,
+    federationUrl: p.federationUrl,
+    partner: undefined,
+  };
+}
+
+/** A new user on the partner homeserver (partner mode of the test stack). */
+export function newPartnerUser(info: StackInfo, prefix = 'partner'): Promise<TestUser> {
+  return newUser(partnerView(info), prefix);
+}
+
 export async function cs<T = Record<string, unknown>>(
   info: StackInfo,
   user: TestUser,

@@ -29,6 +29,24 @@ export interface StackInfo {
   janus: { url: string; apiSecret: string; roomAdminKey: string };
   postgres: { adminUrl: string } | null;
   accounts: { demo: { userId: string; password: string }; admin: { userId: string; password: string } };
+  /** Partner mode (`scripts/stack up --partner`, as the test stack runs): our federation endpoint. */
+  federationUrl?: string;
+  /** Partner mode: the stack's own CA, which signed both homeservers' federation certificates. */
+  caFile?: string;
+  /** Partner mode: a second homeserver federating with ours over loopback (HTTPS, the stack's CA). */
+  partner?: PartnerInfo;
+}
+
+export interface PartnerInfo {
+  /** Client-server API, plain HTTP on loopback. */
+  homeserverUrl: string;
+  /** Federation and OpenID API: https://<serverName>. */
+  federationUrl: string;
+  serverName: string;
+  registrationSharedSecret: string;
+  caFile: string;
+  /** For trying federation by hand; tests make their own users (newPartnerUser). */
+  accounts?: { demo?: { userId: string; password: string } };
 }
 
 declare module 'vitest' {

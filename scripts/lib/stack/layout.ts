@@ -14,6 +14,11 @@ export interface StackLayout {
   portBase: number;
   ports: {
     synapse: number;
+    /** Partner mode only: the TLS federation listener of our Synapse (also its server name's port). */
+    synapseFederation: number;
+    /** Partner mode only: the second Synapse's plain client API and its TLS federation listener. */
+    partnerSynapse: number;
+    partnerFederation: number;
     postgres: number;
     janus: number;
     janusAdmin: number;
@@ -28,6 +33,8 @@ export interface StackLayout {
   configFile: string;
   registrationFile: string;
   stackJson: string;
+  /** The stack's own certificate authority and the federation certificates it signs. */
+  tlsDir: string;
   /** The gateway's licence cap for web guests (FOYER_MAX_GUESTS; the tests use a small one). */
   maxGuests: number;
 }
@@ -55,6 +62,9 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
     portBase,
     ports: {
       synapse: p(8),
+      synapseFederation: p(48),
+      partnerSynapse: p(9),
+      partnerFederation: p(49),
       postgres: p(32),
       janus: p(188),
       janusAdmin: p(189),
@@ -72,6 +82,7 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       ? join(ROOT, 'registration', 'foyer-registration.yaml')
       : join(dir, 'registration.yaml'),
     stackJson: join(dir, 'stack.json'),
+    tlsDir: join(dir, 'tls'),
     maxGuests,
   };
 }

@@ -1,5 +1,6 @@
-// scripts/stack up | down | status | restart <service> | reset
-// The whole Foyer system on loopback with generated config. See README.md.
+// scripts/stack up [--db postgres|embedded] [--partner] | down | status | start|stop|restart <service> | reset
+// The whole Foyer system on loopback with generated config. See README.md (and
+// docs/federation.md for --partner, a second homeserver federating with ours).
 import { rmSync, writeFileSync, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StackError } from './errors.ts';
@@ -17,18 +18,28 @@ import { janusUrl, startJanus } from './janus.ts';
 import { stackLayout, tcpPorts, type DbMode, type StackLayout } from './layout.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess } from './proc.ts';
-import { initState, loadState, saveState, type StackState } from './state.ts';
-import { ensureBotAdmin, homeserverUrl, login, registerUser, startSynapse } from './synapse.ts';
+import { assertPortsMatch, initState, loadState, saveState, type StackState } from './state.ts';
+import {
+  ensureBotAdmin,
+  federationUrl,
+  homeserverUrl,
+  login,
+  partnerHomeserverUrl,
+  registerUser,
+  startSynapse,
+} from './synapse.ts';
+import { caFile } from './tls.ts';
 
 /** Start order; stopped in reverse. */
-const SERVICES = ['postgres', 'synapse', 'janus', 'bridge', 'sip-gateway', 'web'] as const;
+const SERVICES = ['postgres', 'synapse', 'partner-synapse', 'janus', 'bridge', 'sip-gateway', 'web'] as const;
 type Service = (typeof SERVICES)[number];
 
-function portsOf(l: StackLayout, name: Service): number[] {
+function portsOf(l: StackLayout, s: StackState, name: Service): number[] {
   const p = l.ports;
   return {
     postgres: [p.postgres],
-    synapse: [p.synapse],
+    synapse: s.partner ? [p.synapse, p.synapseFederation] : [p.synapse],
+    'partner-synapse': [p.partnerSynapse, p.partnerFederation],
     janus: [p.janus, p.janusAdmin],
     bridge: [p.appservice, p.bridgeApi],
     'sip-gateway': [p.gateway, p.sip],
@@ -37,11 +48,13 @@ function portsOf(l: StackLayout, name: Service): number[] {
 }
 
 function enabled(s: StackState, name: Service): boolean {
-  return name !== 'postgres' || s.db === 'postgres';
+  if (name === 'postgres') return s.db === 'postgres';
+  if (name === 'partner-synapse') return s.partner !== undefined;
+  return true;
 }
 
 async function startService(l: StackLayout, s: StackState, name: Service): Promise<void> {
-  for (const port of portsOf(l, name)) {
+  for (const port of portsOf(l, s, name)) {
     if (!(await portFree(port))) {
       throw new StackError(
         `${name}: port ${port} on ${l.host} is already in use (another stack? try "scripts/stack status", or set FOYER_PORT_BASE)`,
@@ -52,7 +65,8 @@ async function startService(l: StackLayout, s: StackState, name: Service): Promi
     case 'postgres':
       return startPostgres(l, s);
     case 'synapse':
-      return startSynapse(l, s);
+    case 'partner-synapse':
+      return startSynapse(l, s, name);
     case 'janus':
       return startJanus(l, s);
     default:
@@ -84,6 +98,31 @@ async function prepareAccounts(l: StackLayout, s: StackState, asToken: string): 
   }
 }
 
+/** The partner's demo account, for trying federation by hand (e.g. in a second Element tab). */
+async function preparePartnerAccounts(l: StackLayout, s: StackState): Promise<void> {
+  if (!s.partner || s.partner.accounts.demo) return;
+  const password = crypto.randomUUID();
+  const r = await registerUser(partnerHomeserverUrl(l), s.partner.secrets.registrationShared, 'demo', password, false);
+  s.partner.accounts.demo = { userId: r.user_id, password };
+  saveState(l, s);
+}
+
+function partnerInfo(l: StackLayout, s: StackState) {
+  if (!s.partner) return {};
+  return {
+    federationUrl: federationUrl(s.serverName),
+    caFile: caFile(l),
+    partner: {
+      homeserverUrl: partnerHomeserverUrl(l),
+      federationUrl: federationUrl(s.partner.serverName),
+      serverName: s.partner.serverName,
+      registrationSharedSecret: s.partner.secrets.registrationShared,
+      caFile: caFile(l),
+      accounts: { demo: s.partner.accounts.demo },
+    },
+  };
+}
+
 function writeStackJson(l: StackLayout, s: StackState): void {
   const info = {
     homeserverUrl: homeserverUrl(l),
@@ -108,24 +147,29 @@ function writeStackJson(l: StackLayout, s: StackState): void {
       demo: s.accounts.demo,
       admin: s.accounts.admin && { userId: s.accounts.admin.userId, password: s.accounts.admin.password },
     },
+    ...partnerInfo(l, s),
   };
   writeFileSync(l.stackJson, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
-async function up(l: StackLayout, db: DbMode | undefined): Promise<void> {
+/** The stack's state, new or as created; refuses options that contradict it (nothing is stopped then). */
+function stateForUp(l: StackLayout, db: DbMode | undefined, partner: boolean): StackState {
   // A new stack must not pick up a cluster a deleted one left in the temp folder.
   if (!loadState(l)) rmSync(pgHome(l), { recursive: true, force: true });
-  const s = initState(l, db);
+  return initState(l, db, partner);
+}
+
+async function up(l: StackLayout, s: StackState): Promise<void> {
   const reg = ensureRegistration(l);
   writeFoyerConfig(l, s);
   for (const name of SERVICES) {
     if (!enabled(s, name)) continue;
     if (runningPid(l, name)) {
-      console.log(`  ${name.padEnd(12)} already running`);
+      console.log(`  ${name.padEnd(15)} already running`);
       continue;
     }
     const t0 = Date.now();
-    process.stdout.write(`  ${name.padEnd(12)} starting…`);
+    process.stdout.write(`  ${name.padEnd(15)} starting…`);
     try {
       await startService(l, s, name);
     } catch (err) {
@@ -134,15 +178,22 @@ async function up(l: StackLayout, db: DbMode | undefined): Promise<void> {
     }
     process.stdout.write(` up (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
     if (name === 'synapse') await prepareAccounts(l, s, reg.as_token);
+    if (name === 'partner-synapse') await preparePartnerAccounts(l, s);
   }
   writeStackJson(l, s);
   const demo = s.accounts.demo;
+  const p = s.partner;
+  const partnerLines = p
+    ? `
+  Partner:     ${partnerHomeserverUrl(l)}  (server name ${p.serverName}, federating over HTTPS)
+  Partner user: ${p.accounts.demo?.userId ?? '?'}  password ${p.accounts.demo?.password ?? '?'}`
+    : '';
   console.log(`
 Foyer is running (${s.db === 'postgres' ? 'Postgres' : 'SQLite + embedded PGlite'}).
   Client:      ${webUrl(l)}
   Homeserver:  ${homeserverUrl(l)}  (server name ${s.serverName})
   Dial-in:     sip:${s.dialInNumber.replace(/[^+0-9]/g, '')}@${l.host}:${l.ports.sip}
-  Test user:   ${demo?.userId ?? '?'}  password ${demo?.password ?? '?'}
+  Test user:   ${demo?.userId ?? '?'}  password ${demo?.password ?? '?'}${partnerLines}
   Details:     ${l.stackJson}   Logs: ${l.logs}/
 Stop with: scripts/stack down`);
 }
@@ -151,7 +202,7 @@ async function down(l: StackLayout): Promise<void> {
   for (const name of [...SERVICES].reverse()) {
     // Postgres: SIGINT is its "fast" shutdown (SIGTERM would wait for clients to leave).
     const stopped = await stopProcess(l, name, stopSignal(name));
-    if (stopped) console.log(`  ${name.padEnd(12)} stopped`);
+    if (stopped) console.log(`  ${name.padEnd(15)} stopped`);
   }
   const left: number[] = [];
   for (const port of tcpPorts(l)) if (await portAnswers(port)) left.push(port);
@@ -169,7 +220,7 @@ async function status(l: StackLayout): Promise<number> {
     if (!enabled(s, name)) continue;
     const pid = runningPid(l, name);
     if (pid) running++;
-    console.log(`  ${name.padEnd(12)} ${pid ? `running (pid ${pid})` : 'stopped'}   log: ${logFile(l, name)}`);
+    console.log(`  ${name.padEnd(15)} ${pid ? `running (pid ${pid})` : 'stopped'}   log: ${logFile(l, name)}`);
   }
   return running > 0 ? 0 : 3;
 }
@@ -185,6 +236,7 @@ const stopSignal = (name: Service): NodeJS.Signals => (name === 'postgres' ? 'SI
 async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg: string | undefined): Promise<void> {
   const s = loadState(l);
   if (!s) throw new StackError('no stack here; run scripts/stack up');
+  assertPortsMatch(l, s);
   const name = serviceArg(s, arg);
   if (action !== 'start') {
     const stopped = await stopProcess(l, name, stopSignal(name));
@@ -204,7 +256,7 @@ async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg:
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { db: { type: 'string' }, partner: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   const [cmd, arg] = positionals;
   const l = stackLayout();
@@ -212,15 +264,17 @@ async function main(): Promise<number> {
     throw new StackError('--db takes "postgres" or "embedded"');
   }
   switch (cmd) {
-    case 'up':
+    case 'up': {
+      const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true);
       try {
-        await up(l, values.db as DbMode | undefined);
+        await up(l, s);
       } catch (err) {
         console.error('\nstopping what was started…');
         await down(l);
         throw err;
       }
       return 0;
+    }
     case 'down':
       await down(l);
       return 0;
@@ -240,7 +294,8 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] | down | status | start|stop|restart <service> | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] | down | status | start|stop|restart <service> | reset
+  --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)`);
       return cmd === undefined || values.help ? 0 : 2;

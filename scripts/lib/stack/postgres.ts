@@ -13,6 +13,8 @@ import type { StackState } from './state.ts';
 
 export const PG_USER = 'foyer';
 export const DATABASES = ['synapse', 'foyer_bridge', 'foyer_gateway'] as const;
+/** The partner homeserver's database (partner mode only). */
+export const PARTNER_DATABASE = 'synapse_partner';
 
 function pgBinDir(): string {
   const base = '/usr/lib/postgresql';
@@ -99,10 +101,10 @@ export async function startPostgres(l: StackLayout, s: StackState): Promise<void
   const existing = new Set(
     (await query(l, s, 'postgres', 'SELECT datname FROM pg_database')).map((r) => String(r.datname)),
   );
-  for (const db of DATABASES) {
+  for (const db of [...DATABASES, ...(s.partner ? [PARTNER_DATABASE] : [])]) {
     if (existing.has(db)) continue;
     // Synapse insists on C collation.
-    const extra = db === 'synapse' ? " TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" : '';
+    const extra = db === 'synapse' || db === PARTNER_DATABASE ? " TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'" : '';
     await query(l, s, 'postgres', `CREATE DATABASE ${db} ENCODING 'UTF8'${extra}`);
   }
 }

@@ -23,6 +23,25 @@ export interface StackState {
     admin?: { userId: string; password: string; accessToken: string };
     demo?: { userId: string; password: string };
   };
+  /** Partner mode (`up --partner`): a second homeserver federating with ours over loopback. */
+  partner?: PartnerState;
+}
+
+export interface PartnerState {
+  serverName: string;
+  secrets: { registrationShared: string; macaroon: string; form: string };
+  accounts: { demo?: { userId: string; password: string } };
+}
+
+/**
+ * Server names in partner mode carry their federation port, so Synapse connects straight to
+ * host:port (HTTPS) instead of looking up .well-known, SRV records or port 8448. Both use the
+ * host name "localhost": Synapse 1.163 refuses an IP-literal server name such as
+ * 127.0.0.1:port in its IP blocklist even when ip_range_whitelist allows it (the whitelist only
+ * applies to addresses a host name resolves to).
+ */
+export function partnerServerNames(l: StackLayout): { main: string; partner: string } {
+  return { main: `localhost:${l.ports.synapseFederation}`, partner: `localhost:${l.ports.partnerFederation}` };
 }
 
 const stateFile = (l: StackLayout) => join(l.dir, 'state.json');
@@ -37,7 +56,23 @@ export function saveState(l: StackLayout, s: StackState): void {
   writeFileSync(stateFile(l), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
 }
 
-export function initState(l: StackLayout, db: DbMode | undefined): StackState {
+/** In partner mode the server names carry ports: the port base cannot change afterwards. */
+export function assertPortsMatch(l: StackLayout, s: StackState): void {
+  if (!s.partner) return;
+  const names = partnerServerNames(l);
+  if (s.serverName !== names.main || s.partner.serverName !== names.partner) {
+    throw new StackError(
+      `the partner-mode stack in ${l.dir} has the server names ${s.serverName} and ${s.partner.serverName}, which belong to another FOYER_PORT_BASE than ${l.portBase}; use that base or run "scripts/stack reset"`,
+    );
+  }
+}
+
+/**
+ * The stack's state, created on first start. Database mode and partner mode are fixed then
+ * (the server name depends on the partner mode and Synapse cannot change it later); a later
+ * `up` without the options keeps them.
+ */
+export function initState(l: StackLayout, db: DbMode | undefined, partner = false): StackState {
   const existing = loadState(l);
   if (existing) {
     if (db && db !== existing.db) {
@@ -45,11 +80,18 @@ export function initState(l: StackLayout, db: DbMode | undefined): StackState {
         `the stack in ${l.dir} was created with --db ${existing.db}; run "scripts/stack reset" first to switch to --db ${db}`,
       );
     }
+    if (partner && !existing.partner) {
+      throw new StackError(
+        `the stack in ${l.dir} was created without --partner (server name ${existing.serverName}); run "scripts/stack reset" first to add the partner homeserver`,
+      );
+    }
+    assertPortsMatch(l, existing);
     return existing;
   }
+  const names = partnerServerNames(l);
   const state: StackState = {
     db: db ?? 'embedded',
-    serverName: 'localhost',
+    serverName: partner ? names.main : 'localhost',
     dialInNumber: '+49 991 1234 166',
     secrets: {
       registrationShared: randomToken(),
@@ -63,6 +105,13 @@ export function initState(l: StackLayout, db: DbMode | undefined): StackState {
     },
     accounts: {},
   };
+  if (partner) {
+    state.partner = {
+      serverName: names.partner,
+      secrets: { registrationShared: randomToken(), macaroon: randomToken(), form: randomToken() },
+      accounts: {},
+    };
+  }
   saveState(l, state);
   return state;
 }

@@ -1,6 +1,10 @@
 // Synapse from the project's venv with a generated homeserver.yaml: one loopback listener for
 // the client, federation and OpenID APIs; registration only through the shared secret; our
 // appservice registration loaded; rate limits generous (it is a local stack).
+// Partner mode (`scripts/stack up --partner`) adds a second Synapse ("partner-synapse") and lets
+// the two federate over loopback: server names with explicit ports, a TLS federation listener
+// on each with certificates from the stack's own CA (verification on, only that CA trusted),
+// and outbound requests to 127.0.0.0/8 allowed — in this mode only. See docs/federation.md.
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,12 +12,67 @@ import { execFileSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { StackError } from './errors.ts';
 import type { StackLayout } from './layout.ts';
-import { PG_USER } from './postgres.ts';
+import { PG_USER, PARTNER_DATABASE } from './postgres.ts';
 import { httpOk, requireBinary, startProcess, waitReady } from './proc.ts';
 import type { StackState } from './state.ts';
+import { caFile, ensureCertificate } from './tls.ts';
 
-const synapseDir = (l: StackLayout) => join(l.dir, 'synapse');
+export type SynapseService = 'synapse' | 'partner-synapse';
+
+/** One homeserver of the stack: ours, or the partner of partner mode. */
+export interface SynapseInstance {
+  service: SynapseService;
+  dir: string;
+  serverName: string;
+  /** Plain HTTP on loopback: the client API (and, for ours, federation and OpenID as before). */
+  clientPort: number;
+  clientResources: string[];
+  /** Partner mode: the HTTPS federation (and OpenID) listener, the port in the server name. */
+  federationPort?: number;
+  dbName: string;
+  secrets: { registrationShared: string; macaroon: string; form: string };
+  appservices: string[];
+}
+
 export const homeserverUrl = (l: StackLayout) => `http://${l.host}:${l.ports.synapse}`;
+export const partnerHomeserverUrl = (l: StackLayout) => `http://${l.host}:${l.ports.partnerSynapse}`;
+/** Where other homeservers (and OpenID verifiers) reach a server of partner mode over HTTPS. */
+export const federationUrl = (serverName: string) => `https://${serverName}`;
+export const clientUrl = (l: StackLayout, i: SynapseInstance) => `http://${l.host}:${i.clientPort}`;
+
+export function mainSynapse(l: StackLayout, s: StackState): SynapseInstance {
+  return {
+    service: 'synapse',
+    dir: join(l.dir, 'synapse'),
+    serverName: s.serverName,
+    clientPort: l.ports.synapse,
+    clientResources: ['client', 'federation', 'openid'],
+    federationPort: s.partner ? l.ports.synapseFederation : undefined,
+    dbName: 'synapse',
+    secrets: { registrationShared: s.secrets.registrationShared, macaroon: s.secrets.macaroon, form: s.secrets.form },
+    appservices: [l.registrationFile],
+  };
+}
+
+export function partnerSynapse(l: StackLayout, s: StackState): SynapseInstance {
+  if (!s.partner) throw new StackError('partner-synapse: this stack was not started with --partner');
+  return {
+    service: 'partner-synapse',
+    dir: join(l.dir, 'partner-synapse'),
+    serverName: s.partner.serverName,
+    clientPort: l.ports.partnerSynapse,
+    // Federation reaches the partner over HTTPS only, as a real homeserver elsewhere.
+    clientResources: ['client'],
+    federationPort: l.ports.partnerFederation,
+    dbName: PARTNER_DATABASE,
+    secrets: s.partner.secrets,
+    appservices: [],
+  };
+}
+
+export function synapseInstance(l: StackLayout, s: StackState, service: SynapseService): SynapseInstance {
+  return service === 'synapse' ? mainSynapse(l, s) : partnerSynapse(l, s);
+}
 
 function python(l: StackLayout): string {
   return requireBinary(
@@ -25,8 +84,8 @@ function python(l: StackLayout): string {
 
 const generous = { per_second: 1000, burst_count: 1000 };
 
-function homeserverYaml(l: StackLayout, s: StackState): Record<string, unknown> {
-  const dir = synapseDir(l);
+function homeserverYaml(l: StackLayout, s: StackState, i: SynapseInstance): Record<string, unknown> {
+  const dir = i.dir;
   const database =
     s.db === 'postgres'
       ? {
@@ -34,7 +93,7 @@ function homeserverYaml(l: StackLayout, s: StackState): Record<string, unknown> 
           args: {
             user: PG_USER,
             password: s.secrets.postgres,
-            dbname: 'synapse',
+            dbname: i.dbName,
             host: l.host,
             port: l.ports.postgres,
             cp_min: 1,
@@ -42,27 +101,52 @@ function homeserverYaml(l: StackLayout, s: StackState): Record<string, unknown> 
           },
         }
       : { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } };
+  const listeners: Record<string, unknown>[] = [
+    {
+      port: i.clientPort,
+      bind_addresses: [l.host],
+      type: 'http',
+      tls: false,
+      x_forwarded: false,
+      resources: [{ names: i.clientResources, compress: false }],
+    },
+  ];
+  let federation: Record<string, unknown> = {};
+  if (i.federationPort !== undefined) {
+    const tls = ensureCertificate(l, i.service);
+    listeners.push({
+      port: i.federationPort,
+      bind_addresses: [l.host],
+      type: 'http',
+      tls: true,
+      x_forwarded: false,
+      // The gateway verifies federated users' OpenID tokens here, as it would on the internet.
+      resources: [{ names: ['federation', 'openid'], compress: false }],
+    });
+    federation = {
+      tls_certificate_path: tls.cert,
+      tls_private_key_path: tls.key,
+      // Verification stays on; the only trusted CA is the stack's own.
+      federation_verify_certificates: true,
+      federation_custom_ca_list: [caFile(l)],
+      // Synapse refuses outbound requests to private addresses by default. Both homeservers of
+      // partner mode live on loopback, so (only here) loopback is allowed; see docs/federation.md.
+      ip_range_whitelist: ['127.0.0.0/8'],
+      rc_federation: { window_size: 1000, sleep_limit: 1000, sleep_delay: 100, reject_limit: 1000, concurrent: 100 },
+    };
+  }
   return {
-    server_name: s.serverName,
-    public_baseurl: `${homeserverUrl(l)}/`,
+    server_name: i.serverName,
+    public_baseurl: `${clientUrl(l, i)}/`,
     pid_file: join(dir, 'homeserver.pid'),
-    listeners: [
-      {
-        port: l.ports.synapse,
-        bind_addresses: [l.host],
-        type: 'http',
-        tls: false,
-        x_forwarded: false,
-        resources: [{ names: ['client', 'federation', 'openid'], compress: false }],
-      },
-    ],
+    listeners,
     database,
     log_config: join(dir, 'log.config'),
     media_store_path: join(dir, 'media_store'),
     signing_key_path: join(dir, 'signing.key'),
-    registration_shared_secret: s.secrets.registrationShared,
-    macaroon_secret_key: s.secrets.macaroon,
-    form_secret: s.secrets.form,
+    registration_shared_secret: i.secrets.registrationShared,
+    macaroon_secret_key: i.secrets.macaroon,
+    form_secret: i.secrets.form,
     enable_registration: false,
     report_stats: false,
     trusted_key_servers: [],
@@ -70,7 +154,7 @@ function homeserverYaml(l: StackLayout, s: StackState): Record<string, unknown> 
     url_preview_enabled: false,
     presence: { enabled: true },
     bcrypt_rounds: 4, // loopback development/test stack: fast logins
-    app_service_config_files: [l.registrationFile],
+    ...(i.appservices.length ? { app_service_config_files: i.appservices } : {}),
     rc_message: generous,
     rc_registration: generous,
     rc_login: { address: generous, account: generous, failed_attempts: generous },
@@ -83,6 +167,7 @@ function homeserverYaml(l: StackLayout, s: StackState): Record<string, unknown> 
     rc_presence: { per_user: generous },
     rc_delayed_event_mgmt: generous,
     federation_rr_transactions_per_room_per_second: 1000,
+    ...federation,
   };
 }
 
@@ -103,13 +188,17 @@ root:
 disable_existing_loggers: false
 `;
 
-export function writeSynapseConfig(l: StackLayout, s: StackState): string {
-  const dir = synapseDir(l);
+export function writeSynapseConfig(l: StackLayout, s: StackState, i: SynapseInstance = mainSynapse(l, s)): string {
+  const dir = i.dir;
   mkdirSync(join(dir, 'media_store'), { recursive: true });
   const file = join(dir, 'homeserver.yaml');
-  writeFileSync(file, `# Generated by scripts/stack; rewritten at every start.\n${stringify(homeserverYaml(l, s))}`, {
-    mode: 0o600,
-  });
+  writeFileSync(
+    file,
+    `# Generated by scripts/stack; rewritten at every start.\n${stringify(homeserverYaml(l, s, i))}`,
+    {
+      mode: 0o600,
+    },
+  );
   writeFileSync(join(dir, 'log.config'), LOG_CONFIG);
   if (!existsSync(join(dir, 'signing.key'))) {
     try {
@@ -117,19 +206,20 @@ export function writeSynapseConfig(l: StackLayout, s: StackState): string {
     } catch (err) {
       const e = err as { stderr?: Buffer };
       throw new StackError(
-        `synapse: generating keys failed: ${e.stderr?.toString().trim().split('\n').pop() ?? String(err)}`,
+        `${i.service}: generating keys failed: ${e.stderr?.toString().trim().split('\n').pop() ?? String(err)}`,
       );
     }
   }
   return file;
 }
 
-export async function startSynapse(l: StackLayout, s: StackState): Promise<void> {
-  const file = writeSynapseConfig(l, s);
-  const pid = startProcess(l, 'synapse', python(l), ['-m', 'synapse.app.homeserver', '-c', file], {
+export async function startSynapse(l: StackLayout, s: StackState, service: SynapseService = 'synapse'): Promise<void> {
+  const i = synapseInstance(l, s, service);
+  const file = writeSynapseConfig(l, s, i);
+  const pid = startProcess(l, service, python(l), ['-m', 'synapse.app.homeserver', '-c', file], {
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
-  await waitReady(l, 'synapse', pid, () => httpOk(`${homeserverUrl(l)}/health`), 180_000);
+  await waitReady(l, service, pid, () => httpOk(`${clientUrl(l, i)}/health`), 180_000);
 }
 
 interface RegisterResult {

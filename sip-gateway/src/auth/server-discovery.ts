@@ -86,11 +86,13 @@ export class ServerDiscovery {
 
   /** One address for a host name, refused if it lies in a private range (unless allowed). */
   private async address(host: string): Promise<string> {
-    const address = isIP(host) ? host : (await lookup(host).catch(() => ({ address: '' }))).address;
-    if (!address) throw new DiscoveryError(`${host} does not resolve`);
-    if (!this.o.allowPrivateAddresses && isPrivateAddress(address))
+    const all = isIP(host) ? [{ address: host }] : await lookup(host, { all: true }).catch(() => []);
+    if (all.length === 0) throw new DiscoveryError(`${host} does not resolve`);
+    // Any private answer counts: a name must not smuggle an internal address in second place.
+    if (!this.o.allowPrivateAddresses && all.some((a) => isPrivateAddress(a.address)))
       throw new DiscoveryError(`${host} resolves to a private address`);
-    return address;
+    // IPv4 first: homeservers often listen on IPv4 only while "localhost" also names ::1.
+    return (all.find((a) => isIP(a.address) === 4) ?? all[0])?.address ?? host;
   }
 
   private async target(host: string, port: number, tlsName: string, hostHeader: string): Promise<FederationTarget> {

@@ -10,7 +10,7 @@ import type { BridgeClient } from '../bridge-client.ts';
 import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { z } from 'zod';
 
 export type ConferenceStatus = ConferenceReport['status'];
@@ -32,6 +32,32 @@ export interface ConferenceDeps {
   reportDelayMs?: number;
 }
 
+/** How a conference behaves: groups wait for a moderator; fixed rooms are configured per room. */
+export interface ConferencePolicy {
+  /** Participants wait until a moderator is here (groups; fixed rooms with a moderator PIN). */
+  moderatorRequired: boolean;
+  /** A lone caller in the mix hears hold music until a second participant arrives. */
+  holdMusicWhenAlone: boolean;
+  /** Hold music for this conference (mu-law); default: the gateway's. */
+  holdMusic?: Buffer;
+  /** Callers' recorded names are played to the room when they join and leave. */
+  announceNames: boolean;
+  /** Participants (not moderators) start muted. */
+  startMuted: boolean;
+  maxParticipants: number | null;
+}
+
+export const GROUP_POLICY: ConferencePolicy = {
+  moderatorRequired: true,
+  holdMusicWhenAlone: false,
+  announceNames: false,
+  startMuted: false,
+  maxParticipants: null,
+};
+
+/** Why someone may not enter now. */
+export type Refusal = 'locked' | 'full';
+
 export class ConferenceUnavailableError extends Error {
   override name = 'ConferenceUnavailableError';
 }
@@ -42,6 +68,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   /** Browsers in the conference (or its waiting area), by participant ID. */
   readonly webs = new Map<string, WebParticipant>();
   private everModerated = false;
+  policy: ConferencePolicy = GROUP_POLICY;
+  /** Locked by a moderator (*7): nobody but moderators may enter. */
+  locked = false;
   private readonly d: ConferenceDeps;
   private reportTimer: NodeJS.Timeout | undefined;
   private work: Promise<unknown> = Promise.resolve();
@@ -58,12 +87,31 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   get moderated(): boolean {
     for (const w of this.webs.values()) if (w.moderator) return true;
+    for (const p of this.phones.values()) if (p.moderator) return true;
     return false;
   }
 
-  /** Matrix IDs of the moderators who are here. */
+  /** Running: a moderator is here, or this conference needs none. */
+  get started(): boolean {
+    return this.moderated || !this.policy.moderatorRequired;
+  }
+
+  /** Matrix IDs of the moderators who are here (participant IDs for phone moderators). */
   get moderatorIds(): string[] {
-    return [...new Set([...this.webs.values()].filter((w) => w.moderator).map((w) => w.userId ?? w.id))];
+    return [
+      ...new Set([
+        ...[...this.webs.values()].filter((w) => w.moderator).map((w) => w.userId ?? w.id),
+        ...[...this.phones.values()].filter((p) => p.moderator).map((p) => p.id),
+      ]),
+    ];
+  }
+
+  /** Whether someone may enter now: locked conferences take moderators only, full ones nobody. */
+  admission(moderator: boolean): Refusal | undefined {
+    if (this.locked && !moderator) return 'locked';
+    const max = this.policy.maxParticipants;
+    if (max !== null && this.headcount >= max) return 'full';
+    return undefined;
   }
 
   get guestCount(): number {
@@ -75,12 +123,13 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   get status(): ConferenceStatus {
     if (this.moderated) return 'running';
     if (this.phones.size === 0 && ![...this.webs.values()].some((w) => !w.moderator)) return 'idle';
+    if (this.started) return 'running';
     return this.everModerated ? 'on_hold' : 'waiting';
   }
 
   /** Whether this browser is in the conference proper (not waiting): it may send and receive media. */
   admitted(w: WebParticipant): boolean {
-    return this.webs.get(w.id) === w && this.d.janus.connected && (w.moderator || this.moderated);
+    return this.webs.get(w.id) === w && this.d.janus.connected && (w.moderator || this.started);
   }
 
   /** Changes happen one after another, so joins and leaves never interleave halfway. */
@@ -92,15 +141,22 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   private enter(p: PhoneParticipant): Promise<void> {
     return this.serial(async () => {
+      const wasStarted = this.started;
       this.phones.set(p.id, p);
+      if (this.policy.startMuted && !p.moderator) p.relay.muted = true;
       const keypad = new Keypad();
       p.keys.on('digit', (key) => this.onKey(p, keypad.push(key)));
       this.d.log.info(
-        { roomId: this.roomId, participant: p.id, moderated: this.moderated },
+        { roomId: this.roomId, participant: p.id, moderator: p.moderator, started: wasStarted },
         'caller entered the conference',
       );
-      if (this.moderated) await this.toMix(p);
-      else this.toLobby(p, 'waiting');
+      if (p.moderator) this.everModerated = true;
+      if (this.started) {
+        if (p.moderator) p.relay.play(this.d.prompts.get('moderator'), { loop: false });
+        await this.toMix(p);
+        if (!wasStarted) await this.start();
+      } else this.toLobby(p, 'waiting');
+      this.aloneMusic();
       this.scheduleReport();
     });
   }
@@ -111,18 +167,51 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       if (!p) return;
       this.phones.delete(id);
       p.keys.removeAllListeners('digit');
+      // Their name goes into the mix before their leg leaves it ("… has left").
+      if (p.name && this.policy.announceNames && p.relay.mode === 'mix' && p.janus) {
+        p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-left')]));
+        await settledWithin(p.relay, 'announced', 8000);
+      }
       await this.leaveMix(p);
       p.relay.close();
       if (p.call.state !== 'ended') p.call.hangup(reason);
       this.d.log.info({ roomId: this.roomId, participant: id, reason }, 'caller left the conference');
+      if (p.moderator && !this.started) await this.hold();
+      this.aloneMusic();
       this.scheduleReport();
     });
+  }
+
+  /** The conference starts (first moderator): everyone waiting comes in. */
+  private async start(): Promise<void> {
+    this.d.log.info({ roomId: this.roomId }, 'conference running');
+    for (const p of this.phones.values())
+      if (p.relay.mode !== 'mix') await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+  }
+
+  /**
+   * A lone caller in the mix hears hold music (rooms that want it) until someone else is there;
+   * then the music stops and they hear the mix.
+   */
+  private aloneMusic(): void {
+    const inMix = [...this.phones.values()].filter((p) => p.relay.mode === 'mix');
+    const admittedWebs = [...this.webs.values()].filter((w) => this.admitted(w)).length;
+    const alone = this.policy.holdMusicWhenAlone && inMix.length + admittedWebs === 1;
+    for (const p of inMix) {
+      if (alone && !p.relay.musicInMix) {
+        p.relay.musicInMix = true;
+        p.relay.play(this.policy.holdMusic ?? this.d.prompts.get('hold'), { loop: true });
+      } else if (!alone && p.relay.musicInMix) {
+        p.relay.musicInMix = false;
+        p.relay.stopPlayback({ music: true });
+      }
+    }
   }
 
   /** A browser joins: moderators start (or resume) the conference, others wait until one is here. */
   addWeb(w: WebParticipant): Promise<void> {
     return this.serial(async () => {
-      const first = w.moderator && !this.moderated;
+      const first = w.moderator && !this.started;
       this.webs.set(w.id, w);
       w.media.on('talking', (talking) => {
         w.talking = talking;
@@ -134,11 +223,12 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         { roomId: this.roomId, participant: w.id, kind: w.kind, moderator: w.moderator },
         'browser joined the conference',
       );
+      if (w.moderator) this.everModerated = true;
       if (first) {
-        this.everModerated = true;
-        this.d.log.info({ roomId: this.roomId, userId: w.userId }, 'a moderator is here: conference running');
-        for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+        this.d.log.info({ roomId: this.roomId, userId: w.userId }, 'a moderator is here');
+        await this.start();
       }
+      this.aloneMusic();
       this.scheduleReport();
     });
   }
@@ -153,7 +243,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       await this.feedsEnded(await w.media.stop(true));
       if (reason !== 'left') w.send({ type: 'removed', reason });
       this.d.log.info({ roomId: this.roomId, participant: id, reason }, 'browser left the conference');
-      if (w.moderator && !this.moderated) await this.hold();
+      if (w.moderator && !this.started) await this.hold();
+      this.aloneMusic();
       this.scheduleReport();
     });
   }
@@ -161,7 +252,10 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   /** The last moderator left: callers hear hold music, browsers go back to the waiting area. */
   private async hold(): Promise<void> {
     this.d.log.info({ roomId: this.roomId }, 'last moderator left: conference on hold');
-    for (const p of this.phones.values()) this.toLobby(p, 'on-hold');
+    for (const p of this.phones.values()) {
+      p.relay.musicInMix = false;
+      this.toLobby(p, 'on-hold');
+    }
     for (const w of this.webs.values()) await this.feedsEnded(await w.media.stop(false));
   }
 
@@ -194,7 +288,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   janusBack(): Promise<void> {
     return this.serial(async () => {
       this.emit('changed'); // browsers see themselves admitted again and reconnect their media
-      if (!this.moderated) return;
+      if (!this.started) return;
       for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       this.emit('changed');
     });
@@ -222,9 +316,28 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         say(this.d.prompts.count(this.headcount));
         return;
       case 'help':
-        say(this.d.prompts.get('help'));
+        say(this.d.prompts.get(p.moderator ? 'help-moderator' : 'help'));
+        return;
+      case 'toggle-lock':
+        if (!p.moderator) return;
+        this.locked = !this.locked;
+        say(this.d.prompts.get(this.locked ? 'locked' : 'unlocked'));
+        this.d.log.info({ roomId: this.roomId, participant: p.id, locked: this.locked }, 'conference locked (*7)');
+        this.emit('changed');
+        return;
+      case 'mute-all':
+        if (!p.moderator) return;
+        void this.muteAllButModerators().then(() => say(this.d.prompts.get('all-muted')));
+        this.d.log.info({ roomId: this.roomId, participant: p.id }, 'all participants muted (*8)');
         return;
     }
+  }
+
+  /** Everyone but moderators muted (they can unmute themselves). */
+  async muteAllButModerators(): Promise<void> {
+    for (const p of this.phones.values()) if (!p.moderator) p.relay.muted = true;
+    for (const w of this.webs.values()) if (!w.moderator) await this.setMuted(w.id, true);
+    this.emit('changed');
   }
 
   /** Mute or unmute a caller or a browser (by a moderator, or a browser itself). */
@@ -272,7 +385,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       id: p.id,
       kind: 'phone',
       name: p.number && /[0-9]/.test(p.number) ? maskNumber(p.number) : 'Telefon',
-      moderator: false,
+      moderator: p.moderator,
       waiting: p.relay.mode !== 'mix',
       muted: p.relay.muted,
       level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
@@ -324,6 +437,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.mode = 'mix';
     p.relay.stopPlayback({ music: true });
     p.relay.play(this.d.prompts.get('join'), { loop: false });
+    // The others hear who came in: the caller's recorded name, then "has joined".
+    if (p.name && this.policy.announceNames)
+      p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-joined')]));
   }
 
   private async leaveMix(p: PhoneParticipant): Promise<void> {
@@ -357,7 +473,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   snapshot(): ConferenceReport {
-    const waiting = !this.moderated;
+    const waiting = !this.started;
     return {
       status: this.status,
       participants: [
@@ -401,4 +517,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     for (const id of [...this.phones.keys()]) await this.removePhone(id, reason);
     for (const id of [...this.webs.keys()]) await this.removeWeb(id, pageReason);
   }
+}
+
+/** Resolves when the emitter emits `event` or after `ms`, whichever comes first. */
+async function settledWithin(emitter: EventEmitter, event: string, ms: number): Promise<void> {
+  await once(emitter, event, { signal: AbortSignal.timeout(ms) }).catch(() => undefined);
 }

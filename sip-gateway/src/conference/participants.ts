@@ -26,6 +26,10 @@ export interface PhoneParticipant {
   relay: CallRelay;
   /** The caller's keys (RFC 4733 and SIP INFO), for the keypad controls. */
   keys: EventEmitter<{ digit: [string] }>;
+  /** Entered with a moderator PIN: starts the conference, may lock it and mute everyone. */
+  moderator: boolean;
+  /** The caller's recorded name (mu-law), for the announcement on join and leave. */
+  name?: Buffer;
   /** This leg's AudioBridge handle and participant ID, once it joined the mix. */
   janus?: { handle: JanusHandle; id: number };
   joinedAt: number;

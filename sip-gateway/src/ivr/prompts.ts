@@ -16,13 +16,23 @@ export const PROMPT_NAMES = [
   'muted',
   'unmuted',
   'help',
+  'help-moderator',
+  'locked',
+  'unlocked',
+  'conference-locked',
+  'conference-full',
+  'all-muted',
+  'moderator',
+  'say-name',
+  'has-joined',
+  'has-left',
   'count-1',
   'count-more',
 ] as const;
 /** Spoken counts exist for 2 to this; beyond it, count-more. */
 export const MAX_SPOKEN_COUNT = 20;
 export const COUNT_NAMES = Array.from({ length: MAX_SPOKEN_COUNT - 1 }, (_, i) => `count-${i + 2}` as const);
-export type PromptName = (typeof PROMPT_NAMES)[number] | (typeof COUNT_NAMES)[number] | 'join' | 'hold';
+export type PromptName = (typeof PROMPT_NAMES)[number] | (typeof COUNT_NAMES)[number] | 'join' | 'hold' | 'beep';
 
 export class Prompts {
   private readonly sounds: Map<PromptName, Buffer>;
@@ -43,6 +53,7 @@ export class Prompts {
     };
     for (const name of [...PROMPT_NAMES, ...COUNT_NAMES]) sounds.set(name, load(join(o.dir, o.language, `${name}.ul`)));
     sounds.set('join', load(join(o.dir, 'join.ul')));
+    sounds.set('beep', load(join(o.dir, 'beep.ul')));
     sounds.set('hold', load(o.holdMusic ?? join(o.dir, 'hold.ul')));
     return new Prompts(sounds);
   }

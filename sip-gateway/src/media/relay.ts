@@ -41,6 +41,8 @@ interface RelayEvents {
   timeout: [];
   /** The prompt started with play() has ended (not emitted for looping sounds). */
   played: [];
+  /** The sound given to announce() has gone into the mix. */
+  announced: [];
   closed: [];
 }
 
@@ -71,6 +73,12 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private closed = false;
   mode: RelayMode = 'lobby';
   muted = false;
+  /** In the mix but alone: the caller hears the music instead of the (silent) mix. */
+  musicInMix = false;
+  /** A sound sent into the mix in the caller's place (their recorded name). */
+  private announcement: FramePlayer | undefined;
+  /** The caller's audio being recorded (their name), as mu-law, up to a limit. */
+  private recording: { chunks: Buffer[]; bytes: number; maxBytes: number } | undefined;
   /** The caller put us on hold (a=sendonly/inactive): send them nothing until they resume. */
   heldByCaller = false;
   /** Smoothed speaking level of the caller, dBov (−127 = silence). */
@@ -155,6 +163,26 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     return this.player !== undefined;
   }
 
+  /** Record what the caller says (8 kHz mu-law) until stopRecording(), at most maxMs. */
+  startRecording(maxMs: number): void {
+    this.recording = { chunks: [], bytes: 0, maxBytes: Math.round((maxMs / 1000) * 8000) };
+  }
+
+  stopRecording(): Buffer {
+    const r = this.recording;
+    this.recording = undefined;
+    return r ? Buffer.concat(r.chunks) : Buffer.alloc(0);
+  }
+
+  /** Send a sound into the mix in the caller's place; emits 'announced' when done. */
+  announce(ulaw: Buffer): void {
+    this.announcement = new FramePlayer(ulaw, { loop: false });
+  }
+
+  get announcing(): boolean {
+    return this.announcement !== undefined;
+  }
+
   private fromCaller(msg: Buffer, rinfo: RemoteInfo): void {
     const pkt = parseRtp(msg);
     if (!pkt) return;
@@ -197,9 +225,15 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     const samples = this.payloadType === 0 ? decodeUlaw(pkt.payload) : decodeAlaw(pkt.payload);
     const db = levelDbov(samples);
     this.level = db > this.level ? db : this.level * 0.9 + db * 0.1;
-    if (this.mode !== 'mix' || this.muted || !this.janus) return;
-    this.lastCallerAudio = Date.now();
     const ulaw = this.payloadType === 0 ? pkt.payload : alawToUlaw(pkt.payload);
+    const rec = this.recording;
+    if (rec && rec.bytes < rec.maxBytes) {
+      const part = ulaw.subarray(0, rec.maxBytes - rec.bytes);
+      rec.chunks.push(Buffer.from(part));
+      rec.bytes += part.length;
+    }
+    if (this.mode !== 'mix' || this.muted || !this.janus || this.announcement) return;
+    this.lastCallerAudio = Date.now();
     this.sendJanus(this.toJanus.next(ulaw, ulaw.length)); // G.711: one byte per sample
   }
 
@@ -211,7 +245,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     const pkt = parseRtp(msg);
     if (!pkt || pkt.payloadType !== 0) return;
     this.counters.fromJanus++;
-    if (this.mode !== 'mix' || this.player) return; // a prompt (join tone) has the line
+    if (this.mode !== 'mix' || this.player || this.musicInMix) return; // a prompt or the music has the line
     const payload = this.payloadType === 0 ? pkt.payload : ulawToAlaw(pkt.payload);
     this.sendCaller(this.toCaller.next(payload, payload.length));
   }
@@ -220,7 +254,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     if (this.closed) return;
     const now = Date.now();
     // To the caller: a prompt, else music in the lobby.
-    const source = this.player ?? (this.mode === 'lobby' ? this.background : undefined);
+    const source = this.player ?? (this.mode === 'lobby' || this.musicInMix ? this.background : undefined);
     if (source) {
       const frame = source.next();
       if (frame) this.sendCaller(this.toCaller.next(this.payloadType === 0 ? frame : ulawToAlaw(frame), FRAME_SAMPLES));
@@ -231,7 +265,14 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     }
     // To Janus: silence while the caller is quiet, muted or not yet sending, so Janus (which
     // sends nothing before it receives) keeps mixing for this leg.
-    if (this.janus && (this.mode !== 'mix' || this.muted || now - this.lastCallerAudio > SILENCE_AFTER_MS)) {
+    if (this.announcement && this.janus && this.mode === 'mix') {
+      const frame = this.announcement.next();
+      if (frame) this.sendJanus(this.toJanus.next(frame, FRAME_SAMPLES));
+      if (this.announcement.done) {
+        this.announcement = undefined;
+        this.emit('announced');
+      }
+    } else if (this.janus && (this.mode !== 'mix' || this.muted || now - this.lastCallerAudio > SILENCE_AFTER_MS)) {
       this.sendJanus(this.toJanus.next(SILENCE_FRAME, FRAME_SAMPLES));
     }
     if (now - this.lastCallerAudio > 200) this.level = Math.max(-127, this.level - 3);
