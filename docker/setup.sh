@@ -56,8 +56,8 @@ new_secret turn_shared_secret -base64 33
 # 2. Configs.
 value_of() {
 	local name=$1 file=$secrets_dir/${1,,} value
-	if [[ $name == INTERNAL_API_SECRET ]]; then
-		# Only foyer.yaml holds it (bridge <-> gateway), so it is born there.
+	if [[ $name == INTERNAL_API_SECRET || $name == ADMIN_API_SECRET ]]; then
+		# Only foyer.yaml holds them (bridge <-> gateway, foyer-admin -> bridge), so they are born there.
 		value=$(openssl rand -base64 33)
 	elif [[ -f $file ]]; then
 		value=$(<"$file")

@@ -13,6 +13,8 @@ import {
 import type { Outbox } from './chat/outbox.ts';
 import { UnknownGroupError, type GroupManager } from './groups/group-manager.ts';
 import type { BridgeMetrics } from './metrics.ts';
+import { registerAdminApi } from './rooms/admin-api.ts';
+import type { FixedRooms } from './rooms/fixed-rooms.ts';
 
 export interface InternalApiDeps {
   secret: string;
@@ -21,6 +23,9 @@ export interface InternalApiDeps {
   groups: GroupManager;
   outbox: Outbox;
   maxMessageLength: number;
+  fixedRooms: FixedRooms;
+  /** adminApi.secret: the admin API (/admin/v1/…) has its own; undefined turns it off. */
+  adminSecret: string | undefined;
 }
 
 function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyReply): z.output<S> | undefined {
@@ -41,6 +46,7 @@ const cleanText = (s: string) => s.normalize('NFC').replace(/[\p{Cc}]/gu, (c) =>
 export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
   const app = createHttpApp(d.log.child({ part: 'internal-api' }), { bodyLimit: 256 * 1024 });
   app.get('/health', async () => ({ status: 'ok' }));
+  registerAdminApi(app, { secret: d.adminSecret, rooms: d.fixedRooms, log: d.log });
   app.register(async (authed) => {
     authed.addHook('onRequest', requireBearer(d.secret));
     authed.get('/metrics', async (_req, reply) =>
@@ -50,6 +56,14 @@ export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
     authed.post('/internal/v1/lookup', async (req, reply) => {
       const q = parse(lookupRequestSchema, req.body, reply);
       if (!q) return reply;
+      if ('extension' in q) {
+        // Fixed rooms. One answer for an unknown extension and a wrong PIN.
+        const found =
+          'pin' in q
+            ? await d.fixedRooms.checkPin(q.extension, q.pin)
+            : await d.fixedRooms.lookupExtension(q.extension);
+        return found ?? notFound(reply, 'no fixed room has this extension and PIN');
+      }
       const info = 'pin' in q ? await d.groups.lookupPin(q.pin) : await d.groups.lookupToken(q.token);
       // One answer for "never existed" and "revoked": the caller learns nothing more.
       return info ?? notFound(reply, 'no group with guest access has this PIN or link');

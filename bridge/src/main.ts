@@ -7,6 +7,7 @@ import { HttpGatewayNotifier } from './gateway-notifier.ts';
 import { GroupManager } from './groups/group-manager.ts';
 import { Identities } from './groups/identity.ts';
 import { buildInternalApi } from './internal-api.ts';
+import { FixedRooms } from './rooms/fixed-rooms.ts';
 import { MatrixApi } from './matrix/api.ts';
 import { createBotClient } from './matrix/bot.ts';
 import { createMetrics } from './metrics.ts';
@@ -58,6 +59,19 @@ await runService('bridge', async (onStop) => {
     deleteEmptyGroups: cfg.deleteEmptyGroups,
   });
   onStop(() => groups.stop());
+  const fixedRooms = new FixedRooms({
+    store,
+    groups,
+    ids,
+    gateway,
+    log,
+    pinDigits: cfg.pinDigits,
+    lobbyNumber: config.gateway.dialInNumber,
+    promptsDir: config.gateway.ivr.promptsDir,
+  });
+  if (!config.adminApi) log.info('admin API off (no adminApi.secret in the config)');
+  else if (config.adminApi.secret === config.internalApi.secret)
+    log.warn('adminApi.secret equals internalApi.secret: the gateway could administer fixed rooms; give it its own');
   const outbox = new Outbox({ store, api, log, rejoin: (roomId, userId) => groups.joinVirtualUser(roomId, userId) });
   onStop(() => outbox.stop());
 
@@ -77,6 +91,8 @@ await runService('bridge', async (onStop) => {
     groups,
     outbox,
     maxMessageLength: cfg.maxMessageLength,
+    fixedRooms,
+    adminSecret: config.adminApi?.secret,
   });
   onStop(() => internal.close());
 

@@ -121,6 +121,10 @@ export const errorCodeSchema = z.enum([
   'licence_cap',
   'not_found',
   'not_admitted',
+  /** A moderator locked the conference (phone *7): nobody else may enter now. */
+  'conference_locked',
+  /** The room's maximum number of participants is reached. */
+  'conference_full',
   'unavailable',
   'internal',
 ]);

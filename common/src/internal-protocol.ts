@@ -3,6 +3,8 @@
 //
 // gateway → bridge (bridge's internal API):
 //   POST /internal/v1/lookup                      {pin} | {token}  → GroupInfo | 404
+//                                                 {extension}      → FixedRoomInfo | 404
+//                                                 {extension, pin} → FixedRoomAccess | 404
 //   GET  /internal/v1/groups/:roomId                                → GroupInfo | 404
 //   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok}
 //   POST /internal/v1/groups/:roomId/messages     GuestMessage     → 202 {id, status}
@@ -35,13 +37,45 @@ export const gatewayNotificationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('group.moderators'), roomId, moderators: z.array(z.string()) }),
   z.object({ type: z.literal('chat.message'), roomId, message: chatMessageSchema }),
   z.object({ type: z.literal('chat.redaction'), roomId, redacts: z.string() }),
+  /** A fixed room's settings or PINs changed: forget cached FixedRoomInfo for it. */
+  z.object({ type: z.literal('room.updated'), roomId, extension: z.string() }),
+  /** An admin deleted a fixed room: its extension is unknown from now on (group.deleted follows). */
+  z.object({ type: z.literal('room.deleted'), roomId, extension: z.string() }),
 ]);
 export type GatewayNotification = z.infer<typeof gatewayNotificationSchema>;
 
 export const lookupRequestSchema = z.union([
   z.strictObject({ pin: z.string().max(32) }),
   z.strictObject({ token: z.string().max(128) }),
+  /** A fixed room by its extension (the Request-URI's user part; the bridge keeps digits only). */
+  z.strictObject({ extension: z.string().max(64) }),
+  /** The PIN a caller typed for a fixed room ("" when the room has none). */
+  z.strictObject({ extension: z.string().max(64), pin: z.string().max(32) }),
 ]);
+
+/** A fixed conference room, as the gateway routes a call to its extension (no lobby). */
+export interface FixedRoomInfo {
+  /** The Matrix room (a group) behind it: report its conference as for any group. */
+  roomId: string;
+  name: string;
+  /** Digits only. */
+  extension: string;
+  /** False: the admin chose no PIN; the caller goes straight in (unless a moderator PIN is typed). */
+  pinRequired: boolean;
+  /** Ask for and announce the caller's name. */
+  announce: boolean;
+  /** Hold music while alone; file: a name in gateway.ivr.promptsDir, null for the default. */
+  holdMusic: { enabled: boolean; file: string | null };
+  maxParticipants: number | null;
+  startMuted: boolean;
+  hasModeratorPin: boolean;
+}
+
+/** The answer to {extension, pin}: the PIN was the room's PIN or its moderator PIN. */
+export interface FixedRoomAccess {
+  roomId: string;
+  role: 'participant' | 'moderator';
+}
 
 export interface GroupInfo {
   roomId: string;

@@ -55,6 +55,11 @@ export const configSchema = z.strictObject({
   }),
   /** Shared by the bridge and the gateway for their internal HTTP API (bearer token). */
   internalApi: z.strictObject({ secret }),
+  /**
+   * The admin HTTP API (fixed conference rooms, /admin/v1/… on the bridge's listener) and
+   * scripts/foyer-admin: its own bearer secret. Without this section the admin API is off.
+   */
+  adminApi: z.strictObject({ secret }).optional(),
   bridge: z.strictObject({
     database: databaseSchema,
     /** Internal API of the bridge (gateway → bridge), and its metrics. */

@@ -1,5 +1,5 @@
 // The gateway's calls to the bridge's internal API (common/src/internal-protocol.ts).
-import type { ConferenceReport, GroupInfo, GuestMessage } from '@foyer/common';
+import type { ConferenceReport, FixedRoomAccess, FixedRoomInfo, GroupInfo, GuestMessage } from '@foyer/common';
 
 export class BridgeApiError extends Error {
   override name = 'BridgeApiError';
@@ -43,6 +43,18 @@ export class BridgeClient {
 
   async lookupToken(token: string): Promise<GroupInfo | undefined> {
     const r = await this.call<GroupInfo>('POST', '/internal/v1/lookup', { token });
+    return r.status === 200 ? r.body : undefined;
+  }
+
+  /** The fixed conference room at this extension (the dialled number), or undefined. */
+  async lookupExtension(extension: string): Promise<FixedRoomInfo | undefined> {
+    const r = await this.call<FixedRoomInfo>('POST', '/internal/v1/lookup', { extension });
+    return r.status === 200 ? r.body : undefined;
+  }
+
+  /** Whether this PIN opens the fixed room (as participant or moderator); undefined when not. */
+  async checkRoomPin(extension: string, pin: string): Promise<FixedRoomAccess | undefined> {
+    const r = await this.call<FixedRoomAccess>('POST', '/internal/v1/lookup', { extension, pin });
     return r.status === 200 ? r.body : undefined;
   }
 

@@ -1,8 +1,11 @@
 // What happens to a phone call: throttle check, answer with our relay, the PIN dialogue, then
-// the group's conference. Every way out ends the relay and, if needed, the call.
+// the conference — a group's (the lobby number and the group's PIN) or a fixed room's (its own
+// extension, its PIN or moderator PIN, and the caller's name when the room announces names).
+// Every way out ends the relay and, if needed, the call.
 import { EventEmitter, once } from 'node:events';
-import type { GroupInfo, Logger } from '@foyer/common';
+import type { FixedRoomInfo, Logger } from '@foyer/common';
 import type { BridgeClient } from './bridge-client.ts';
+import { GROUP_POLICY, type ConferencePolicy } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
 import { newParticipantId, type PhoneParticipant } from './conference/participants.ts';
 import type { JanusService } from './janus/janus-service.ts';
@@ -19,7 +22,7 @@ export interface CallHandlerDeps {
   pool: UdpPortPool;
   /** Our relay address as callers see it (SDP). */
   publicAddress: string;
-  bridge: Pick<BridgeClient, 'lookupPin'>;
+  bridge: Pick<BridgeClient, 'lookupPin' | 'lookupExtension' | 'checkRoomPin'>;
   conferences: ConferenceManager;
   janus: Pick<JanusService, 'connected'>;
   prompts: Prompts;
@@ -29,6 +32,9 @@ export interface CallHandlerDeps {
   mediaTimeoutMs: number;
   activeCalls: ActiveCallStore;
 }
+
+/** Longest recorded name, and how long the caller has to start after the beep. */
+const NAME_MAX_MS = 4000;
 
 const onHold = (o: AudioOffer) => o.direction === 'sendonly' || o.direction === 'inactive' || o.address === '0.0.0.0';
 
@@ -101,14 +107,23 @@ export class CallHandler {
     call.once('ended', (reason) => {
       this.active.delete(call);
       this.relays.delete(relay);
-      relay.close();
       this.d.activeCalls.forget(call.callId).catch(() => undefined);
       const { participant } = joined;
       const conf = participant && this.d.conferences.find(participant.roomId);
+      // In a conference, leaving may still announce the caller's name: the conference closes the relay.
       if (participant && conf)
         void conf.removePhone(participant.id, reason).then(() => this.d.conferences.sweep(conf.roomId));
+      else relay.close();
       log.info({ ...who, reason }, 'call ended');
     });
+
+    // The dialled number picks the way in: a fixed room's own extension, else the lobby.
+    const room = call.dialled
+      ? await this.d.bridge.lookupExtension(call.dialled).catch((err: unknown) => {
+          log.warn({ ...who, err: (err as Error).message }, 'fixed room lookup failed: using the lobby');
+          return undefined;
+        })
+      : undefined;
 
     // The welcome plays as early media (183), so a caller who hangs up during it cancels the
     // call; digits typed meanwhile are kept for the PIN.
@@ -153,18 +168,29 @@ export class CallHandler {
       },
       ended,
     };
-    const result = await runPinIvr<GroupInfo>(channel, {
-      prompts: this.d.prompts,
-      maxAttempts: this.d.maxPinAttempts,
-      inputTimeoutMs: this.d.inputTimeoutMs,
-      greet: false,
-      typedAhead,
-      check: (pin) => this.d.bridge.lookupPin(pin),
-      onFailure: () => {
-        this.d.throttle.record(call.caller);
-        log.warn({ ...who, event: 'pin_failed' }, 'wrong conference PIN');
-      },
-    });
+    const askPin = !room || room.pinRequired || room.hasModeratorPin;
+    const result = askPin
+      ? await runPinIvr<{ roomId: string; moderator: boolean }>(channel, {
+          prompts: this.d.prompts,
+          maxAttempts: this.d.maxPinAttempts,
+          inputTimeoutMs: this.d.inputTimeoutMs,
+          greet: false,
+          typedAhead,
+          allowEmpty: room !== undefined && !room.pinRequired,
+          check: async (pin) => {
+            if (!room) {
+              const group = await this.d.bridge.lookupPin(pin);
+              return group && { roomId: group.roomId, moderator: false };
+            }
+            const access = await this.d.bridge.checkRoomPin(room.extension, pin);
+            return access && { roomId: access.roomId, moderator: access.role === 'moderator' };
+          },
+          onFailure: () => {
+            this.d.throttle.record(call.caller);
+            log.warn({ ...who, event: 'pin_failed', extension: room?.extension }, 'wrong conference PIN');
+          },
+        })
+      : ({ ok: true, value: { roomId: room.roomId, moderator: false } } as const);
     if (!result.ok) {
       if (!ended()) {
         relay.play(this.d.prompts.get('goodbye'), { loop: false });
@@ -174,22 +200,83 @@ export class CallHandler {
       return;
     }
     if (ended()) return;
-    const group = result.value;
+    const { roomId, moderator } = result.value;
+    const conference = this.d.conferences.get(roomId);
+    if (room) conference.policy = this.policyOf(room);
+    const refused = conference.admission(moderator);
+    if (refused) {
+      log.info({ ...who, roomId, refused }, 'caller not let in');
+      relay.play(this.d.prompts.get(refused === 'locked' ? 'conference-locked' : 'conference-full'), { loop: false });
+      await settled(relay, 'played', 10_000);
+      if (!ended()) call.hangup(refused === 'locked' ? 'conference locked' : 'conference full');
+      return;
+    }
+    const name = room?.announce ? await this.recordName(relay, digits, ended) : undefined;
+    if (ended()) return;
     const participant: PhoneParticipant = {
       id: newParticipantId(),
       kind: 'phone',
-      roomId: group.roomId,
+      roomId,
       number: call.caller,
       call,
       relay,
       keys: digits,
-      moderator: false,
+      moderator,
+      ...(name ? { name } : {}),
       joinedAt: Date.now(),
     };
-    log.info({ ...who, roomId: group.roomId, participant: participant.id }, 'PIN accepted');
+    log.info({ ...who, roomId, participant: participant.id, moderator }, 'PIN accepted');
     joined.participant = participant;
     stats.inConference = true;
-    await this.d.conferences.get(group.roomId).addPhone(participant);
+    await conference.addPhone(participant);
+  }
+
+  /** How a fixed room's conference behaves, from its settings. */
+  private policyOf(room: FixedRoomInfo): ConferencePolicy {
+    const music = room.holdMusic.file ? this.d.prompts.music(room.holdMusic.file) : undefined;
+    if (room.holdMusic.file && !music)
+      this.d.log.warn(
+        { extension: room.extension, file: room.holdMusic.file },
+        'hold music file unusable: default music',
+      );
+    return {
+      ...GROUP_POLICY,
+      moderatorRequired: room.hasModeratorPin,
+      holdMusicWhenAlone: room.holdMusic.enabled,
+      ...(music ? { holdMusic: music } : {}),
+      announceNames: room.announce,
+      startMuted: room.startMuted,
+      maxParticipants: room.maxParticipants,
+    };
+  }
+
+  /** "Say your name after the tone, then #": up to a few seconds of the caller's voice. */
+  private async recordName(
+    relay: CallRelay,
+    digits: EventEmitter<{ digit: [string] }>,
+    ended: () => boolean,
+  ): Promise<Buffer | undefined> {
+    relay.play(this.d.prompts.get('say-name'), { loop: false });
+    await settled(relay, 'played', 15_000);
+    if (ended()) return undefined;
+    relay.play(this.d.prompts.get('beep'), { loop: false });
+    await settled(relay, 'played', 2000);
+    relay.startRecording(NAME_MAX_MS);
+    const hash = new Promise<void>((resolve) => {
+      const onDigit = (d: string) => {
+        if (d !== '#') return;
+        digits.off('digit', onDigit);
+        resolve();
+      };
+      digits.on('digit', onDigit);
+      setTimeout(() => {
+        digits.off('digit', onDigit);
+        resolve();
+      }, NAME_MAX_MS).unref();
+    });
+    await hash;
+    const name = relay.stopRecording();
+    return name.length >= 1600 ? name : undefined; // under 0.2 s: nothing said
   }
 
   private async sayAndHangUp(call: IncomingCall, relay: CallRelay, reason: string): Promise<void> {

@@ -18,14 +18,17 @@ export function conferenceContent(
   group: Group,
   participants: Participant[],
   o: { dialInNumber: string; webUrl: string },
+  /** A fixed conference room: its own number and PIN ("" for none), always shown. */
+  fixed?: { number: string; pin: string },
 ): ConferenceContent {
   const on = group.guestAccess && group.pin !== null && group.linkToken !== null;
   return {
     guest_access: on,
-    dial_in: on && group.pin ? { number: o.dialInNumber, pin: group.pin } : null,
+    dial_in: fixed ? { ...fixed } : on && group.pin ? { number: o.dialInNumber, pin: group.pin } : null,
     join_url: on && group.linkToken ? `${o.webUrl}/join/${group.linkToken}` : null,
     status: group.conferenceStatus,
     waiting: participants.filter((p) => p.waiting && !p.removed).length,
+    ...(fixed ? { fixed_room: true } : {}),
   };
 }
 

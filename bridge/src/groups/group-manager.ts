@@ -25,6 +25,7 @@ import {
   CONFERENCE_EVENT,
   desiredPowerLevels,
   GUEST_ACCESS_EVENT,
+  isUnlimitedCreator,
   levelOf,
   neededLevel,
   powerLevelsSchema,
@@ -67,7 +68,14 @@ export class GroupManager {
       log: o.log,
       build: async (roomId) => {
         const group = await o.store.getGroup(roomId);
-        return group && conferenceContent(group, await o.store.getParticipants(roomId), o);
+        if (!group) return undefined;
+        const fixed = await o.store.getFixedRoomByRoomId(roomId);
+        return conferenceContent(
+          group,
+          await o.store.getParticipants(roomId),
+          o,
+          fixed && { number: fixed.number, pin: fixed.pin ?? '' },
+        );
       },
       write: async (roomId, content) => {
         await o.api.sendState(roomId, CONFERENCE_EVENT, '', content);
@@ -208,7 +216,9 @@ export class GroupManager {
     const group = await store.getGroup(roomId);
     if (!group) return false;
     const need = neededLevel(pl);
-    if (levelOf(pl, ids.botUserId) < need) {
+    const create = events.find((e) => e.type === 'm.room.create' && e.state_key === '');
+    const botLevel = isUnlimitedCreator(create, ids.botUserId) ? Infinity : levelOf(pl, ids.botUserId);
+    if (botLevel < need) {
       if (!group.powerNoticeSent) {
         await api.sendNotice(roomId, notices.needPower(ids.botUserId, Math.max(need, 100)));
         await store.setPowerNoticeSent(roomId, true);
@@ -216,7 +226,7 @@ export class GroupManager {
       }
       return false;
     }
-    const wanted = desiredPowerLevels(pl, ids.botUserId);
+    const wanted = desiredPowerLevels(pl, ids.botUserId, botLevel);
     if (wanted) await api.sendState(roomId, 'm.room.power_levels', '', wanted);
     const has = (type: string, key: string) =>
       events.some((e) => e.type === type && e.state_key === key && Object.keys(e.content).length);
@@ -316,23 +326,99 @@ export class GroupManager {
   }
 
   private async deleteIfEmpty(group: Group): Promise<boolean> {
-    const { api, ids, log, store } = this.o;
+    const { ids, log, store } = this.o;
     const people = (await store.getMembers(group.roomId)).filter(
       (m) => ids.isHuman(m.userId) && (m.membership === 'join' || m.membership === 'invite'),
     );
     if (people.length > 0) return false;
-    if (this.o.deleteEmptyGroups) {
-      const deleteId = await api.deleteRoom(
-        group.roomId,
-        'Die Gruppe hat keine Mitglieder mehr. · The group has no members left.',
-      );
-      log.info({ roomId: group.roomId, deleteId }, 'last member left; group deleted and purged');
-    } else {
-      await api.leave(group.roomId, undefined, 'The group has no members left');
-      log.info({ roomId: group.roomId }, 'last member left; bot left the group (deletion is off)');
+    if (await store.getFixedRoomByRoomId(group.roomId)) {
+      // A fixed conference room stays until an administrator deletes it: callers need no staff.
+      log.info({ roomId: group.roomId }, 'last member left a fixed conference room; it stays');
+      return false;
     }
-    await this.forgetGroup(group.roomId);
+    await this.removeRoom(group.roomId, 'Die Gruppe hat keine Mitglieder mehr. · The group has no members left.');
+    log.info({ roomId: group.roomId }, 'last member left; group removed');
     return true;
+  }
+
+  /**
+   * Delete (purge) a group's room, or leave it when deletion is off, and forget the group; the
+   * gateway ends its conference (group.deleted).
+   */
+  private async removeRoom(roomId: string, message: string): Promise<void> {
+    const { api, log } = this.o;
+    if (this.o.deleteEmptyGroups) {
+      const deleteId = await api.deleteRoom(roomId, message);
+      log.info({ roomId, deleteId }, 'group room deleted and purged');
+    } else {
+      await api.leave(roomId, undefined, message);
+      log.info({ roomId }, 'bot left the group room (deletion is off)');
+    }
+    await this.forgetGroup(roomId);
+  }
+
+  // ---- rooms the bot creates (fixed conference rooms) -----------------------------------------
+
+  /**
+   * Create a room as the bot and make it a group, as if a member had invited the bot: m.bridge,
+   * widget, power levels and org.foyer.conference. `invite` are local users (staff); they get
+   * moderator power (50: kick virtual users, which ends that caller's call).
+   */
+  async createGroupRoom(o: { name: string; topic?: string; invite: string[] }): Promise<string> {
+    const { api, ids, log, store } = this.o;
+    const foreign = o.invite.filter((u) => !ids.isLocal(u) || !ids.isHuman(u));
+    if (foreign.length) throw new Error(`only local users can be invited: ${foreign.join(', ')}`);
+    const users = Object.fromEntries(o.invite.map((u) => [u, 50]));
+    const roomId = await api.createRoom({
+      name: o.name,
+      ...(o.topic ? { topic: o.topic } : {}),
+      preset: 'private_chat',
+      invite: o.invite,
+      // Room version 12: the bot (creator) has unlimited power and must not be in `users`.
+      power_level_content_override: { users },
+    });
+    await this.serial(roomId, async () => {
+      const state = await api.roomState(roomId);
+      await store.upsertGroup(roomId, o.name.slice(0, 255));
+      await store.replaceMembers(roomId, membersFromState(state));
+      await this.ensureBotState(roomId, state);
+    });
+    log.info({ roomId, invited: o.invite.length }, 'created a group room');
+    return roomId;
+  }
+
+  /** Invite local staff to a group; already invited or joined users are skipped. */
+  async inviteStaff(roomId: string, userIds: string[]): Promise<void> {
+    const { api, ids, store } = this.o;
+    const foreign = userIds.filter((u) => !ids.isLocal(u) || !ids.isHuman(u));
+    if (foreign.length) throw new Error(`only local users can be invited: ${foreign.join(', ')}`);
+    const members = new Map((await store.getMembers(roomId)).map((m) => [m.userId, m.membership]));
+    for (const u of userIds) {
+      const m = members.get(u);
+      if (m === 'join' || m === 'invite') continue;
+      await api.invite(roomId, u);
+    }
+  }
+
+  /** Rename a group's room (m.room.name); the group's name follows. */
+  renameRoom(roomId: string, name: string): Promise<void> {
+    return this.serial(roomId, async () => {
+      await this.o.api.sendState(roomId, 'm.room.name', '', { name });
+      await this.o.store.setGroupName(roomId, name.slice(0, 255));
+    });
+  }
+
+  /** Rewrite org.foyer.conference now (after an admin changed what it shows). */
+  refreshConference(roomId: string): Promise<boolean> {
+    return this.serial(roomId, () => this.writer.flush(roomId));
+  }
+
+  /** An administrator deleted the room's record: delete the Matrix room like an empty group's. */
+  deleteGroupRoom(roomId: string, message: string): Promise<void> {
+    return this.serial(roomId, async () => {
+      if (!(await this.o.store.getGroup(roomId))) return;
+      await this.removeRoom(roomId, message);
+    });
   }
 
   private async forgetGroup(roomId: string): Promise<void> {

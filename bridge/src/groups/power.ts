@@ -33,8 +33,14 @@ export function neededLevel(pl: PowerLevels): number {
  * org.foyer.guest_access; org.foyer.conference is the bot's alone (its own level).
  * Returns undefined when nothing needs changing or the bot is not allowed to.
  */
-export function desiredPowerLevels(pl: PowerLevels, botUserId: string): PowerLevels | undefined {
-  const bot = levelOf(pl, botUserId);
+export function desiredPowerLevels(
+  pl: PowerLevels,
+  botUserId: string,
+  botLevel = levelOf(pl, botUserId),
+): PowerLevels | undefined {
+  const bot = botLevel;
+  /** A room creator (room version 12) has unlimited power; its own events get 100. */
+  const own = Number.isFinite(bot) ? bot : 100;
   if (bot < stateLevel(pl, 'm.room.power_levels')) return undefined;
   const memberLevel = pl.users_default ?? 0;
   const events = { ...pl.events };
@@ -48,6 +54,21 @@ export function desiredPowerLevels(pl: PowerLevels, botUserId: string): PowerLev
     }
   };
   set(GUEST_ACCESS_EVENT, memberLevel);
-  set(CONFERENCE_EVENT, bot);
+  set(CONFERENCE_EVENT, own);
   return changed ? { ...pl, events } : undefined;
+}
+
+/**
+ * Room version 12 (MSC4289): the creator(s) have unlimited power and are not listed in the power
+ * levels' `users`. True when the bot is such a creator, as in the rooms it creates itself.
+ */
+export function isUnlimitedCreator(
+  create: { sender: string; content: Record<string, unknown> } | undefined,
+  userId: string,
+): boolean {
+  if (!create) return false;
+  const version = Number.parseInt(String(create.content.room_version ?? '1'), 10);
+  if (!(version >= 12)) return false;
+  const extra = Array.isArray(create.content.additional_creators) ? create.content.additional_creators : [];
+  return create.sender === userId || extra.includes(userId);
 }

@@ -50,6 +50,12 @@ export class MatrixApi {
     await this.request(Method.Post, `/rooms/${enc(roomId)}/invite`, { body: { user_id: userId } });
   }
 
+  /** Create a room as the bot; resolves with its ID. */
+  async createRoom(body: Record<string, unknown>): Promise<string> {
+    const r = await this.request<{ room_id: string }>(Method.Post, '/createRoom', { body });
+    return r.room_id;
+  }
+
   async roomState(roomId: string): Promise<StateEvent[]> {
     return this.request<StateEvent[]>(Method.Get, `/rooms/${enc(roomId)}/state`);
   }

@@ -2,6 +2,8 @@ import type { Knex } from '@foyer/common';
 import type {
   BridgeStore,
   ConferenceStatus,
+  FixedRoom,
+  FixedRoomFields,
   Group,
   GuestCredentials,
   Member,
@@ -63,6 +65,62 @@ const GROUP_COLUMNS = [
   'conference_status',
   'power_notice_sent',
 ];
+
+interface FixedRoomRow {
+  id: string;
+  room_id: string;
+  name: string;
+  extension: string;
+  number: string;
+  pin: string | null;
+  moderator_pin_hash: string | null;
+  announce: boolean;
+  hold_music: boolean;
+  hold_music_file: string | null;
+  max_participants: number | null;
+  start_muted: boolean;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+const toFixedRoom = (r: FixedRoomRow): FixedRoom => ({
+  id: r.id,
+  roomId: r.room_id,
+  name: r.name,
+  extension: r.extension,
+  number: r.number,
+  pin: r.pin,
+  moderatorPinHash: r.moderator_pin_hash,
+  announce: r.announce,
+  holdMusic: r.hold_music,
+  holdMusicFile: r.hold_music_file,
+  maxParticipants: r.max_participants,
+  startMuted: r.start_muted,
+  createdAt: new Date(r.created_at),
+  updatedAt: new Date(r.updated_at),
+});
+
+const FIXED_ROOM_COLUMNS: Record<keyof FixedRoomFields, string> = {
+  name: 'name',
+  extension: 'extension',
+  number: 'number',
+  pin: 'pin',
+  moderatorPinHash: 'moderator_pin_hash',
+  announce: 'announce',
+  holdMusic: 'hold_music',
+  holdMusicFile: 'hold_music_file',
+  maxParticipants: 'max_participants',
+  startMuted: 'start_muted',
+};
+
+function fixedRoomRow(fields: Partial<FixedRoomFields>): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(FIXED_ROOM_COLUMNS)) {
+    const v = fields[key as keyof FixedRoomFields];
+    if (v !== undefined) row[column] = v;
+  }
+  return row;
+}
 
 /** Postgres unique violation (also raised by PGlite). */
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
@@ -267,5 +325,58 @@ export class KnexBridgeStore implements BridgeStore {
         last_error: error.slice(0, 500),
         ...(failed ? { status: 'failed' } : {}),
       });
+  }
+
+  // ---- fixed rooms ----------------------------------------------------------------------------
+
+  async listFixedRooms(): Promise<FixedRoom[]> {
+    const rows = (await this.db('fixed_rooms').orderBy('extension')) as FixedRoomRow[];
+    return rows.map(toFixedRoom);
+  }
+
+  private async fixedRoomWhere(where: Record<string, unknown>): Promise<FixedRoom | undefined> {
+    const row = (await this.db('fixed_rooms').where(where).first()) as FixedRoomRow | undefined;
+    return row && toFixedRoom(row);
+  }
+
+  getFixedRoom(id: string): Promise<FixedRoom | undefined> {
+    return this.fixedRoomWhere({ id });
+  }
+
+  getFixedRoomByExtension(extension: string): Promise<FixedRoom | undefined> {
+    return this.fixedRoomWhere({ extension });
+  }
+
+  getFixedRoomByRoomId(roomId: string): Promise<FixedRoom | undefined> {
+    return this.fixedRoomWhere({ room_id: roomId });
+  }
+
+  async insertFixedRoom(r: Omit<FixedRoom, 'createdAt' | 'updatedAt'>): Promise<FixedRoom | 'duplicate'> {
+    try {
+      const rows = (await this.db('fixed_rooms')
+        .insert({ id: r.id, room_id: r.roomId, ...fixedRoomRow(r) })
+        .returning('*')) as FixedRoomRow[];
+      return toFixedRoom(rows[0]!);
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async updateFixedRoom(id: string, patch: Partial<FixedRoomFields>): Promise<FixedRoom | 'duplicate' | undefined> {
+    try {
+      const rows = (await this.db('fixed_rooms')
+        .where({ id })
+        .update({ ...fixedRoomRow(patch), updated_at: this.db.fn.now() })
+        .returning('*')) as FixedRoomRow[];
+      return rows[0] && toFixedRoom(rows[0]);
+    } catch (err) {
+      if (isUniqueViolation(err)) return 'duplicate';
+      throw err;
+    }
+  }
+
+  async deleteFixedRoom(id: string): Promise<boolean> {
+    return (await this.db('fixed_rooms').where({ id }).delete()) > 0;
   }
 }

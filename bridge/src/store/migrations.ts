@@ -104,4 +104,35 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: '004_fixed_rooms',
+    async up(db) {
+      // Fixed conference rooms: reached at their own extension, managed by an administrator
+      // (admin API, scripts/foyer-admin). Each is backed by a group the bot created. No foreign
+      // key to groups: the record outlives a room someone deleted in Matrix (the admin sees it).
+      await db.schema.createTable('fixed_rooms', (t) => {
+        t.text('id').primary();
+        t.text('room_id').notNullable().unique();
+        t.text('name').notNullable();
+        /** Digits only: what the gateway matches the Request-URI against. */
+        t.text('extension').notNullable().unique();
+        /** As the admin wrote it (+49 991 1234 4711), shown as the dial-in number. */
+        t.text('number').notNullable();
+        /** Kept readable (like a group's PIN): members see it in org.foyer.conference. Null: no PIN. */
+        t.text('pin');
+        /** Shown once, never again: only its hash is kept. */
+        t.text('moderator_pin_hash');
+        t.boolean('announce').notNullable().defaultTo(false);
+        t.boolean('hold_music').notNullable().defaultTo(true);
+        t.text('hold_music_file');
+        t.integer('max_participants');
+        t.boolean('start_muted').notNullable().defaultTo(false);
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('fixed_rooms');
+    },
+  },
 ];

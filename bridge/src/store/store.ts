@@ -45,7 +45,7 @@ export interface GuestCredentials {
   linkTokenHash: string;
 }
 
-export interface BridgeStore {
+export interface BridgeStore extends FixedRoomStore {
   /** True when this transaction (ID and digest of its events) was already processed. */
   isTransactionProcessed(txnId: string, digest: string): Promise<boolean>;
   markTransactionProcessed(txnId: string, digest: string): Promise<void>;
@@ -81,4 +81,38 @@ export interface BridgeStore {
   pendingMessages(limit: number): Promise<OutboxMessage[]>;
   markMessageSent(id: number, eventId: string): Promise<void>;
   markMessageAttempt(id: number, error: string, failed: boolean): Promise<void>;
+}
+
+/** A fixed conference room: its own extension and PIN, backed by a group the bot created. */
+export interface FixedRoom {
+  id: string;
+  roomId: string;
+  name: string;
+  /** Digits only. */
+  extension: string;
+  /** The extension as the admin wrote it, shown as the dial-in number. */
+  number: string;
+  /** Null: the admin chose no PIN. */
+  pin: string | null;
+  moderatorPinHash: string | null;
+  announce: boolean;
+  holdMusic: boolean;
+  holdMusicFile: string | null;
+  maxParticipants: number | null;
+  startMuted: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type FixedRoomFields = Omit<FixedRoom, 'id' | 'roomId' | 'createdAt' | 'updatedAt'>;
+
+/** The fixed rooms' part of the store (an extension is unique: 'duplicate' when taken). */
+export interface FixedRoomStore {
+  listFixedRooms(): Promise<FixedRoom[]>;
+  getFixedRoom(id: string): Promise<FixedRoom | undefined>;
+  getFixedRoomByExtension(extension: string): Promise<FixedRoom | undefined>;
+  getFixedRoomByRoomId(roomId: string): Promise<FixedRoom | undefined>;
+  insertFixedRoom(r: Omit<FixedRoom, 'createdAt' | 'updatedAt'>): Promise<FixedRoom | 'duplicate'>;
+  updateFixedRoom(id: string, patch: Partial<FixedRoomFields>): Promise<FixedRoom | 'duplicate' | undefined>;
+  deleteFixedRoom(id: string): Promise<boolean>;
 }

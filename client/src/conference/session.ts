@@ -457,7 +457,8 @@ export class ConferenceSession {
   private handleError(code: ErrorCode, message: string, rid: number | undefined, closing?: boolean): void {
     if (rid !== undefined && this.media?.handleError(rid, code, message)) return;
     // The gateway says whether it closes the connection; older gateways leave it to our guess.
-    const fatal = closing === false && this.state.welcome ? null : this.fatalCode(code);
+    const fatal =
+      closing === false && this.state.welcome ? null : (this.fatalCode(code) ?? (closing ? 'rejected' : null));
     if (fatal) {
       this.fail(fatal, message);
       return;

@@ -1,6 +1,7 @@
 // Our own services in the stack: the generated deployment config (.stack/foyer.yaml), the
 // appservice registration, and the bridge, gateway and web server processes.
 import { spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -12,6 +13,7 @@ import {
   type Registration,
 } from '@foyer/config';
 import { StackError } from './errors.ts';
+import { caFile } from './tls.ts';
 import type { StackLayout } from './layout.ts';
 import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
@@ -50,6 +52,8 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       botLocalpart: BOT_LOCALPART,
     },
     internalApi: { secret: s.secrets.internalApi },
+    // scripts/foyer-admin: derived from the internal secret (stable, different, no new state).
+    adminApi: { secret: createHmac('sha256', s.secrets.internalApi).update('foyer admin api').digest('base64url') },
     bridge: {
       database: db('bridge'),
       listen: { bind: l.host, port: l.ports.bridgeApi },
@@ -72,6 +76,8 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       },
       rtp: { portMin: l.rtp.gateway[0], portMax: l.rtp.gateway[1] },
       conference: { maxGuests: l.maxGuests, maxLinkFailures: 20, linkFailureWindowSeconds: 600 },
+      // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
+      ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
       logLevel: 'info',
     },

@@ -152,8 +152,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       );
       if (p.moderator) this.everModerated = true;
       if (this.started) {
-        if (p.moderator) p.relay.play(this.d.prompts.get('moderator'), { loop: false });
         await this.toMix(p);
+        if (p.moderator) p.relay.play(this.d.prompts.get('moderator'), { loop: false });
         if (!wasStarted) await this.start();
       } else this.toLobby(p, 'waiting');
       this.aloneMusic();

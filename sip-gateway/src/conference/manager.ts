@@ -71,8 +71,12 @@ export class ConferenceManager {
       case 'chat.redaction':
         for (const w of c?.webs.values() ?? []) w.send({ type: 'chat.redacted', id: n.redacts });
         break;
+      case 'room.deleted':
+        await c?.end('conference room deleted', 'deleted');
+        break;
       case 'group.moderators':
-        break; // members who left the room keep their page until they leave the conference
+      case 'room.updated':
+        break; // pages keep going; a fixed room's settings apply from the next call on
     }
     this.sweep(n.roomId);
   }

@@ -54,6 +54,8 @@ const FATAL: ReadonlySet<ErrorCode> = new Set([
   'timeout',
   'rate_limited',
   'unauthenticated',
+  'conference_locked',
+  'conference_full',
 ]);
 
 interface Identity {
@@ -170,6 +172,9 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         }
       }
       if (!id.name) throw new Refusal('bad_message', 'a name is needed to join');
+      const refused = c.admission(id.moderator);
+      if (refused === 'locked') throw new Refusal('conference_locked', 'a moderator has locked this conference');
+      if (refused === 'full') throw new Refusal('conference_full', 'this conference is full');
       const pid = newParticipantId();
       me = {
         id: pid,

@@ -25,6 +25,8 @@ export interface PinIvrOptions<T> {
   onFailure(pin: string): void;
   /** Play the welcome first (false when it already played as early media). */
   greet?: boolean;
+  /** A lone # is an entry too (rooms without a PIN that still have a moderator PIN). */
+  allowEmpty?: boolean;
   /** Digits the caller typed before the dialogue started. */
   typedAhead?: string[];
 }
@@ -124,7 +126,7 @@ export async function runPinIvr<T>(ch: IvrChannel, o: PinIvrOptions<T>): Promise
       const pin = entered;
       entered = '';
       queue.length = 0; // digits typed during the check belong to no PIN
-      const found = pin ? await o.check(pin) : undefined;
+      const found = pin || o.allowEmpty ? await o.check(pin) : undefined;
       if (ch.ended()) return { ok: false, reason: 'hung-up' };
       if (found !== undefined) return { ok: true, value: found };
       attempts++;

@@ -36,9 +36,12 @@ export type PromptName = (typeof PROMPT_NAMES)[number] | (typeof COUNT_NAMES)[nu
 
 export class Prompts {
   private readonly sounds: Map<PromptName, Buffer>;
+  private readonly dir: string;
+  private readonly extra = new Map<string, Buffer | undefined>();
 
-  private constructor(sounds: Map<PromptName, Buffer>) {
+  private constructor(sounds: Map<PromptName, Buffer>, dir: string) {
     this.sounds = sounds;
+    this.dir = dir;
   }
 
   static load(o: { dir: string; language: 'de' | 'en'; holdMusic?: string }): Prompts {
@@ -55,7 +58,23 @@ export class Prompts {
     sounds.set('join', load(join(o.dir, 'join.ul')));
     sounds.set('beep', load(join(o.dir, 'beep.ul')));
     sounds.set('hold', load(o.holdMusic ?? join(o.dir, 'hold.ul')));
-    return new Prompts(sounds);
+    return new Prompts(sounds, o.dir);
+  }
+
+  /**
+   * A room's own hold music: a file name in the prompts folder (8 kHz mu-law), loaded once.
+   * Undefined (the default music then) when the name is unsafe or the file is unusable.
+   */
+  music(file: string): Buffer | undefined {
+    if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) return undefined;
+    if (!this.extra.has(file)) {
+      try {
+        this.extra.set(file, loadUlawFile(join(this.dir, file)));
+      } catch {
+        this.extra.set(file, undefined);
+      }
+    }
+    return this.extra.get(file);
   }
 
   /** "There are n participants" (n ≥ 1). */

@@ -1,0 +1,362 @@
+// Fixed conference rooms: an extension and PIN of their own, managed by an administrator (admin
+// API, scripts/foyer-admin), each backed by a group the bot creates. The gateway finds them by
+// extension and checks PINs through the internal API.
+//
+// The room PIN is kept readable, like a group's PIN: members (staff) see it in the room's
+// org.foyer.conference, which is rewritten from the store. The moderator PIN is shown once and
+// only its (salted) hash is kept. Both are compared in constant time.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FixedRoomAccess, FixedRoomInfo, Logger } from '@foyer/common';
+import { safeEqual } from '@foyer/common';
+import { randomBytes } from 'node:crypto';
+import type { GatewayNotifier } from '../gateway-notifier.ts';
+import type { GroupManager } from '../groups/group-manager.ts';
+import { hashToken, newPin } from '../groups/guest-access.ts';
+import type { Identities } from '../groups/identity.ts';
+import type { BridgeStore, FixedRoom, FixedRoomFields } from '../store/store.ts';
+import { EXTENSION_DIGITS, normaliseExtension, type CreateRoomRequest, type UpdateRoomRequest } from './validation.ts';
+
+/** A refusal with an HTTP status and a message naming the field. */
+export class FixedRoomError extends Error {
+  override name = 'FixedRoomError';
+  readonly status: 400 | 404 | 409 | 502;
+  readonly code: string;
+  constructor(status: 400 | 404 | 409 | 502, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** What the admin API shows of a room: never a PIN (those only in the create/change answer). */
+export interface FixedRoomView {
+  id: string;
+  roomId: string;
+  name: string;
+  extension: string;
+  number: string;
+  pinRequired: boolean;
+  hasModeratorPin: boolean;
+  announce: boolean;
+  holdMusic: { enabled: boolean; file: string | null };
+  maxParticipants: number | null;
+  startMuted: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The answer to a create or change: the view, plus a PIN only when it was set or changed now. */
+export type FixedRoomChange = FixedRoomView & { pin?: string | null; moderatorPin?: string | null };
+
+export interface FixedRoomsOptions {
+  store: BridgeStore;
+  groups: GroupManager;
+  ids: Identities;
+  gateway: GatewayNotifier;
+  log: Logger;
+  /** Length of generated PINs (bridge.pinDigits). */
+  pinDigits: number;
+  /** The shared dial-in number ("hotel lobby"): no fixed room may take it. */
+  lobbyNumber: string;
+  /** gateway.ivr.promptsDir: hold-music files must exist there when it is readable from here. */
+  promptsDir?: string;
+}
+
+/** Who did it, for the log: the admin API, and what the client says it is. */
+export interface Actor {
+  who: 'admin api';
+  via?: string;
+  address?: string;
+}
+
+export const view = (r: FixedRoom): FixedRoomView => ({
+  id: r.id,
+  roomId: r.roomId,
+  name: r.name,
+  extension: r.extension,
+  number: r.number,
+  pinRequired: r.pin !== null,
+  hasModeratorPin: r.moderatorPinHash !== null,
+  announce: r.announce,
+  holdMusic: { enabled: r.holdMusic, file: r.holdMusicFile },
+  maxParticipants: r.maxParticipants,
+  startMuted: r.startMuted,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+/** Moderator PINs are kept as hashes salted with the room's ID. */
+export const moderatorPinHash = (id: string, pin: string) => hashToken(`foyer-moderator-pin:${id}:${pin}`);
+
+export const ROOM_ID_PATTERN = /^fr[0-9a-f]{12}$/;
+const newRoomId = () => `fr${randomBytes(6).toString('hex')}`;
+
+export class FixedRooms {
+  private readonly o: FixedRoomsOptions;
+  private readonly lobbyDigits: string;
+
+  constructor(o: FixedRoomsOptions) {
+    this.o = o;
+    this.lobbyDigits = normaliseExtension(o.lobbyNumber);
+  }
+
+  async list(): Promise<FixedRoomView[]> {
+    return (await this.o.store.listFixedRooms()).map(view);
+  }
+
+  /** A room by its ID (fr…) or its extension (digits, any formatting). */
+  async find(ref: string): Promise<FixedRoom | undefined> {
+    if (ROOM_ID_PATTERN.test(ref)) return this.o.store.getFixedRoom(ref);
+    const digits = normaliseExtension(ref);
+    if (!/^\+?[0-9 ()/.-]+$/.test(ref) || digits.length < EXTENSION_DIGITS.min) return undefined;
+    return this.o.store.getFixedRoomByExtension(digits);
+  }
+
+  private async mustFind(ref: string): Promise<FixedRoom> {
+    const room = await this.find(ref);
+    if (!room) throw new FixedRoomError(404, 'not_found', `no fixed room with ID or extension "${ref}"`);
+    return room;
+  }
+
+  private async checkExtension(extension: string, self?: string): Promise<void> {
+    if (extension === this.lobbyDigits)
+      throw new FixedRoomError(409, 'extension_taken', `extension: ${extension} is the shared dial-in number`);
+    const other = await this.o.store.getFixedRoomByExtension(extension);
+    if (other && other.id !== self)
+      throw new FixedRoomError(409, 'extension_taken', `extension: ${extension} is taken by room ${other.id}`);
+  }
+
+  private checkHoldMusicFile(file: string | null | undefined): void {
+    const dir = this.o.promptsDir;
+    if (!file || !dir || !existsSync(dir)) return;
+    if (!existsSync(join(dir, file)))
+      throw new FixedRoomError(400, 'bad_request', `holdMusic.file: no file "${file}" in the prompts folder ${dir}`);
+  }
+
+  private checkInvites(invite: string[] | undefined): void {
+    const bad = (invite ?? []).filter((u) => !this.o.ids.isLocal(u) || !this.o.ids.isHuman(u));
+    if (bad.length)
+      throw new FixedRoomError(
+        400,
+        'bad_request',
+        `invite: only staff of ${this.o.ids.serverName} can be invited (not ${bad.join(', ')})`,
+      );
+  }
+
+  private generatePin(unlike?: string | null): string {
+    for (;;) {
+      const pin = newPin(this.o.pinDigits);
+      if (pin !== unlike) return pin;
+    }
+  }
+
+  async create(req: CreateRoomRequest, actor: Actor): Promise<FixedRoomChange> {
+    const { store, groups, log } = this.o;
+    const extension = normaliseExtension(req.extension);
+    await this.checkExtension(extension);
+    this.checkHoldMusicFile(req.holdMusic?.file);
+    this.checkInvites(req.invite);
+    const pin = req.pin === undefined ? this.generatePin(req.moderatorPin) : req.pin;
+    const moderatorPin = req.newModeratorPin ? this.generatePin(pin) : (req.moderatorPin ?? null);
+
+    let roomId: string;
+    try {
+      roomId = await groups.createGroupRoom({
+        name: req.name,
+        topic: `Konferenzraum · Conference room ${req.extension}`,
+        invite: req.invite ?? [],
+      });
+    } catch (err) {
+      log.error(
+        { ...actor, action: 'room.create', extension, err: (err as Error).message },
+        'admin: creating the Matrix room failed',
+      );
+      throw new FixedRoomError(
+        502,
+        'matrix_failed',
+        `the homeserver refused to create the room: ${(err as Error).message}`,
+      );
+    }
+    const id = newRoomId();
+    const fields: FixedRoomFields = {
+      name: req.name,
+      extension,
+      number: req.extension,
+      pin,
+      moderatorPinHash: moderatorPin === null ? null : moderatorPinHash(id, moderatorPin),
+      announce: req.announce ?? false,
+      holdMusic: req.holdMusic?.enabled ?? true,
+      holdMusicFile: req.holdMusic?.file ?? null,
+      maxParticipants: req.maxParticipants ?? null,
+      startMuted: req.startMuted ?? false,
+    };
+    const stored = await store.insertFixedRoom({ id, roomId, ...fields });
+    if (stored === 'duplicate') {
+      // Taken meanwhile by a concurrent create: the new Matrix room goes again.
+      await groups
+        .deleteGroupRoom(roomId, 'Konferenzraum nicht angelegt · Conference room not created')
+        .catch(() => undefined);
+      throw new FixedRoomError(409, 'extension_taken', `extension: ${extension} is taken`);
+    }
+    await groups.refreshConference(roomId);
+    log.info(
+      {
+        ...actor,
+        action: 'room.create',
+        id,
+        extension,
+        roomId,
+        pinRequired: pin !== null,
+        moderatorPin: moderatorPin !== null,
+        invited: req.invite ?? [],
+      },
+      'admin: fixed room created',
+    );
+    return { ...view(stored), pin, ...(moderatorPin !== null ? { moderatorPin } : {}) };
+  }
+
+  async update(ref: string, req: UpdateRoomRequest, actor: Actor): Promise<FixedRoomChange> {
+    const { store, groups, log, gateway } = this.o;
+    const room = await this.mustFind(ref);
+    const patch: Partial<FixedRoomFields> = {};
+    if (req.extension !== undefined) {
+      patch.extension = normaliseExtension(req.extension);
+      patch.number = req.extension;
+      await this.checkExtension(patch.extension, room.id);
+    }
+    if (req.holdMusic?.file !== undefined) this.checkHoldMusicFile(req.holdMusic.file);
+    this.checkInvites(req.invite);
+
+    // PINs: the new values, and the rule that they differ.
+    let pin: string | null | undefined;
+    if (req.newPin) pin = this.generatePin(req.moderatorPin);
+    else if (req.pin !== undefined) pin = req.pin;
+    let moderatorPin: string | null | undefined;
+    if (req.newModeratorPin) moderatorPin = this.generatePin(pin ?? room.pin);
+    else if (req.moderatorPin !== undefined) moderatorPin = req.moderatorPin;
+    const finalPin = pin === undefined ? room.pin : pin;
+    if (moderatorPin && finalPin === moderatorPin)
+      throw new FixedRoomError(400, 'bad_request', 'moderatorPin: must differ from the PIN');
+    if (moderatorPin === undefined && finalPin && room.moderatorPinHash) {
+      if (safeEqual(moderatorPinHash(room.id, finalPin), room.moderatorPinHash))
+        throw new FixedRoomError(400, 'bad_request', 'pin: must differ from the moderator PIN');
+    }
+    if (pin !== undefined) patch.pin = pin;
+    if (moderatorPin !== undefined)
+      patch.moderatorPinHash = moderatorPin === null ? null : moderatorPinHash(room.id, moderatorPin);
+
+    if (req.name !== undefined) patch.name = req.name;
+    if (req.announce !== undefined) patch.announce = req.announce;
+    if (req.holdMusic?.enabled !== undefined) patch.holdMusic = req.holdMusic.enabled;
+    if (req.holdMusic?.file !== undefined) patch.holdMusicFile = req.holdMusic.file;
+    if (req.maxParticipants !== undefined) patch.maxParticipants = req.maxParticipants;
+    if (req.startMuted !== undefined) patch.startMuted = req.startMuted;
+
+    const updated = await store.updateFixedRoom(room.id, patch);
+    if (updated === 'duplicate')
+      throw new FixedRoomError(409, 'extension_taken', `extension: ${patch.extension ?? ''} is taken`);
+    if (!updated) throw new FixedRoomError(404, 'not_found', `no fixed room with ID or extension "${ref}"`);
+
+    // Matrix follows; the record is the truth, so a failure here is logged, not undone.
+    try {
+      if (req.name !== undefined && req.name !== room.name) await groups.renameRoom(room.roomId, req.name);
+      if (req.invite?.length) await groups.inviteStaff(room.roomId, req.invite);
+      await groups.refreshConference(room.roomId);
+    } catch (err) {
+      log.warn(
+        { ...actor, id: room.id, roomId: room.roomId, err: (err as Error).message },
+        'admin: updating the Matrix room failed',
+      );
+    }
+    gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: room.extension });
+    if (updated.extension !== room.extension)
+      gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: updated.extension });
+    log.info(
+      {
+        ...actor,
+        action: 'room.update',
+        id: room.id,
+        extension: updated.extension,
+        roomId: room.roomId,
+        changed: Object.keys(req).filter((k) => (req as Record<string, unknown>)[k] !== undefined),
+      },
+      'admin: fixed room changed',
+    );
+    return {
+      ...view(updated),
+      ...(pin !== undefined ? { pin } : {}),
+      ...(moderatorPin !== undefined ? { moderatorPin } : {}),
+    };
+  }
+
+  async delete(ref: string, actor: Actor): Promise<{ id: string; roomId: string; matrixRoomRemoved: boolean }> {
+    const { store, groups, log, gateway } = this.o;
+    const room = await this.mustFind(ref);
+    await store.deleteFixedRoom(room.id);
+    gateway.notify({ type: 'room.deleted', roomId: room.roomId, extension: room.extension });
+    let matrixRoomRemoved = true;
+    try {
+      await groups.deleteGroupRoom(room.roomId, 'Der Konferenzraum wurde gelöscht. · The conference room was deleted.');
+    } catch (err) {
+      matrixRoomRemoved = false;
+      log.warn(
+        { ...actor, id: room.id, roomId: room.roomId, err: (err as Error).message },
+        'admin: removing the Matrix room failed',
+      );
+    }
+    log.info(
+      {
+        ...actor,
+        action: 'room.delete',
+        id: room.id,
+        extension: room.extension,
+        roomId: room.roomId,
+        matrixRoomRemoved,
+      },
+      'admin: fixed room deleted',
+    );
+    return { id: room.id, roomId: room.roomId, matrixRoomRemoved };
+  }
+
+  // ---- the gateway's side ---------------------------------------------------------------------
+
+  async lookupExtension(raw: string): Promise<FixedRoomInfo | undefined> {
+    const extension = normaliseExtension(raw);
+    if (extension.length < EXTENSION_DIGITS.min || extension.length > EXTENSION_DIGITS.max) return undefined;
+    const r = await this.o.store.getFixedRoomByExtension(extension);
+    return (
+      r && {
+        roomId: r.roomId,
+        name: r.name,
+        extension: r.extension,
+        pinRequired: r.pin !== null,
+        announce: r.announce,
+        holdMusic: { enabled: r.holdMusic, file: r.holdMusicFile },
+        maxParticipants: r.maxParticipants,
+        startMuted: r.startMuted,
+        hasModeratorPin: r.moderatorPinHash !== null,
+      }
+    );
+  }
+
+  /**
+   * The role a PIN gives in a fixed room, or undefined: one answer for an unknown extension and
+   * a wrong PIN, and both comparisons are always made (constant time, whatever matched).
+   */
+  async checkPin(raw: string, pin: string): Promise<FixedRoomAccess | undefined> {
+    const extension = normaliseExtension(raw);
+    const r =
+      extension.length >= EXTENSION_DIGITS.min && extension.length <= EXTENSION_DIGITS.max
+        ? await this.o.store.getFixedRoomByExtension(extension)
+        : undefined;
+    const given = pin.trim();
+    const id = r?.id ?? 'none';
+    const isModerator = safeEqual(moderatorPinHash(id, given), r?.moderatorPinHash ?? '\0no moderator PIN');
+    const isParticipant = r?.pin === null ? true : safeEqual(given, r?.pin ?? '\0no room');
+    if (!r) return undefined;
+    if (r.moderatorPinHash !== null && given !== '' && isModerator) return { roomId: r.roomId, role: 'moderator' };
+    if (isParticipant) return { roomId: r.roomId, role: 'participant' };
+    return undefined;
+  }
+}

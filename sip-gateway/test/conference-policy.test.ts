@@ -1,0 +1,143 @@
+// Fixed rooms' conference rules with callers, on small fakes of the relay and Janus: no moderator
+// needed (or a moderator PIN), hold music while alone, start muted, capacity, *7 lock and *8
+// mute all for phone moderators, names announced into the mix.
+import { EventEmitter } from 'node:events';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Conference, GROUP_POLICY, type ConferenceDeps, type ConferencePolicy } from '../src/conference/conference.ts';
+import type { PhoneParticipant } from '../src/conference/participants.ts';
+import type { CallRelay } from '../src/media/relay.ts';
+import type { IncomingCall } from '../src/sip/types.ts';
+
+const sound = (name: string) => Buffer.from(name);
+
+class FakeRelay extends EventEmitter {
+  mode: 'lobby' | 'mix' = 'lobby';
+  muted = false;
+  musicInMix = false;
+  level = -127;
+  janusPort = 4000;
+  heard: string[] = [];
+  announced: string[] = [];
+  background: string | undefined;
+  play(b: Buffer, o: { loop: boolean }) {
+    if (o.loop) this.background = b.toString();
+    else this.heard.push(b.toString());
+  }
+  stopPlayback(o: { music?: boolean } = {}) {
+    if (o.music) this.background = undefined;
+  }
+  setJanus() {}
+  announce(b: Buffer) {
+    this.announced.push(b.toString());
+    setImmediate(() => this.emit('announced'));
+  }
+  close() {}
+}
+
+function setup(policy: Partial<ConferencePolicy>) {
+  const janus = {
+    connected: true,
+    attach: async () => ({
+      message: async () => ({ data: { audiobridge: 'joined', id: 1, rtp: { ip: '127.0.0.1', port: 5000 } } }),
+      detach: async () => undefined,
+    }),
+  };
+  const deps = {
+    rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
+    janus,
+    bridge: { reportConference: async () => undefined },
+    prompts: { get: sound, count: (n: number) => sound(`count-${n}`) },
+    log: pino({ level: 'silent' }),
+    janusFacingAddress: '127.0.0.1',
+    reportDelayMs: 0,
+  } as unknown as ConferenceDeps;
+  const c = new Conference('!room', deps);
+  c.policy = { ...GROUP_POLICY, ...policy };
+  const phone = (id: string, moderator = false, name?: string) => {
+    const relay = new FakeRelay();
+    const keys = new EventEmitter<{ digit: [string] }>();
+    const p: PhoneParticipant = {
+      id,
+      kind: 'phone',
+      roomId: '!room',
+      number: '+4930123456',
+      call: { state: 'confirmed', hangup: () => undefined } as unknown as IncomingCall,
+      relay: relay as unknown as CallRelay,
+      keys,
+      moderator,
+      ...(name ? { name: sound(name) } : {}),
+      joinedAt: Date.now(),
+    };
+    const press = async (k: string) => {
+      for (const d of k) keys.emit('digit', d);
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    return { p, relay, press };
+  };
+  return { c, phone };
+}
+
+describe('fixed room conferences', () => {
+  it('without a moderator PIN callers go straight in; alone they hear hold music until a second comes', async () => {
+    const { c, phone } = setup({ moderatorRequired: false, holdMusicWhenAlone: true });
+    const a = phone('a');
+    await c.addPhone(a.p);
+    expect(c.status).toBe('running');
+    expect(a.relay.mode).toBe('mix');
+    expect(a.relay.musicInMix).toBe(true);
+    expect(a.relay.background).toBe('hold');
+    const b = phone('b');
+    await c.addPhone(b.p);
+    expect(a.relay.musicInMix).toBe(false);
+    expect(a.relay.background).toBeUndefined();
+    expect(b.relay.musicInMix).toBe(false);
+    await c.removePhone('b', 'bye');
+    expect(a.relay.musicInMix).toBe(true);
+  });
+
+  it('with a moderator PIN callers wait until a phone moderator comes, then *7 locks and *8 mutes all', async () => {
+    const { c, phone } = setup({ moderatorRequired: true });
+    const a = phone('a');
+    await c.addPhone(a.p);
+    expect(a.relay.mode).toBe('lobby');
+    expect(c.status).toBe('waiting');
+    const m = phone('m', true);
+    await c.addPhone(m.p);
+    expect(c.status).toBe('running');
+    expect(a.relay.mode).toBe('mix');
+    expect(c.moderatorIds).toEqual(['m']);
+
+    await a.press('*7'); // not a moderator: nothing happens
+    expect(c.locked).toBe(false);
+    await m.press('*7');
+    expect(c.locked).toBe(true);
+    expect(m.relay.heard).toContain('locked');
+    expect(c.admission(false)).toBe('locked');
+    expect(c.admission(true)).toBeUndefined();
+    await m.press('*8');
+    expect(a.relay.muted).toBe(true);
+    expect(m.relay.muted).toBe(false);
+    expect(m.relay.heard).toContain('all-muted');
+    await m.press('*7');
+    expect(c.locked).toBe(false);
+
+    await c.removePhone('m', 'bye');
+    expect(c.status).toBe('on_hold');
+    expect(a.relay.mode).toBe('lobby');
+  });
+
+  it('start muted, capacity, and names announced into the mix on join and leave', async () => {
+    const { c, phone } = setup({ moderatorRequired: false, startMuted: true, maxParticipants: 2, announceNames: true });
+    const a = phone('a', false, 'anna');
+    await c.addPhone(a.p);
+    expect(a.relay.muted).toBe(true);
+    expect(a.relay.announced).toEqual(['annahas-joined']);
+    const b = phone('b', true);
+    await c.addPhone(b.p);
+    expect(b.relay.muted).toBe(false); // moderators are not muted at the start
+    expect(c.admission(false)).toBe('full');
+    await c.removePhone('a', 'bye');
+    expect(a.relay.announced).toEqual(['annahas-joined', 'annahas-left']);
+  });
+});
