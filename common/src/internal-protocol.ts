@@ -81,6 +81,8 @@ export interface GroupInfo {
   roomId: string;
   name: string | null;
   guestAccess: boolean;
+  /** A fixed conference room's extension (its settings: lookup {extension}); null for groups. */
+  extension: string | null;
   /** Number and PIN for the "audio via phone" route, while guest access is on. */
   dialIn: { number: string; pin: string } | null;
   /** Local joined members: they moderate the conference. */

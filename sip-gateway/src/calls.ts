@@ -3,9 +3,9 @@
 // extension, its PIN or moderator PIN, and the caller's name when the room announces names).
 // Every way out ends the relay and, if needed, the call.
 import { EventEmitter, once } from 'node:events';
-import type { FixedRoomInfo, Logger } from '@foyer/common';
+import type { Logger } from '@foyer/common';
 import type { BridgeClient } from './bridge-client.ts';
-import { GROUP_POLICY, type ConferencePolicy } from './conference/conference.ts';
+import { fixedRoomPolicy } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
 import { newParticipantId, type PhoneParticipant } from './conference/participants.ts';
 import type { JanusService } from './janus/janus-service.ts';
@@ -202,7 +202,7 @@ export class CallHandler {
     if (ended()) return;
     const { roomId, moderator } = result.value;
     const conference = this.d.conferences.get(roomId);
-    if (room) conference.policy = this.policyOf(room);
+    if (room) conference.policy = fixedRoomPolicy(room, this.d.prompts, log);
     const refused = conference.admission(moderator);
     if (refused) {
       log.info({ ...who, roomId, refused }, 'caller not let in');
@@ -229,25 +229,6 @@ export class CallHandler {
     joined.participant = participant;
     stats.inConference = true;
     await conference.addPhone(participant);
-  }
-
-  /** How a fixed room's conference behaves, from its settings. */
-  private policyOf(room: FixedRoomInfo): ConferencePolicy {
-    const music = room.holdMusic.file ? this.d.prompts.music(room.holdMusic.file) : undefined;
-    if (room.holdMusic.file && !music)
-      this.d.log.warn(
-        { extension: room.extension, file: room.holdMusic.file },
-        'hold music file unusable: default music',
-      );
-    return {
-      ...GROUP_POLICY,
-      moderatorRequired: room.hasModeratorPin,
-      holdMusicWhenAlone: room.holdMusic.enabled,
-      ...(music ? { holdMusic: music } : {}),
-      announceNames: room.announce,
-      startMuted: room.startMuted,
-      maxParticipants: room.maxParticipants,
-    };
   }
 
   /** "Say your name after the tone, then #": up to a few seconds of the caller's voice. */

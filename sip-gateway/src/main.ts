@@ -83,6 +83,7 @@ await runService('sip-gateway', async (onStop) => {
       }),
     }),
     trustedServers: cfg.federation.trustedServers,
+    prompts,
     ...(cfg.conference.turn ? { turn: cfg.conference.turn } : {}),
     janus,
     rooms,

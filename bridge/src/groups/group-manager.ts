@@ -466,6 +466,7 @@ export class GroupManager {
       roomId: group.roomId,
       name: group.name,
       guestAccess: group.guestAccess,
+      extension: (await this.o.store.getFixedRoomByRoomId(group.roomId))?.extension ?? null,
       dialIn: group.guestAccess && group.pin ? { number: this.o.dialInNumber, pin: group.pin } : null,
       moderators: members.filter((m) => m.kind === 'staff').map((m) => m.userId),
       members,

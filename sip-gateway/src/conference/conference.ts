@@ -2,7 +2,7 @@
 // caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
 // Janus mix and SFU, or back on hold when the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
-import { maskNumber, type ChatMessage, type ConferenceReport, type Logger } from '@foyer/common';
+import { maskNumber, type ChatMessage, type ConferenceReport, type FixedRoomInfo, type Logger } from '@foyer/common';
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
 import type { JanusService } from '../janus/janus-service.ts';
 import type { Prompts } from '../ivr/prompts.ts';
@@ -54,6 +54,22 @@ export const GROUP_POLICY: ConferencePolicy = {
   startMuted: false,
   maxParticipants: null,
 };
+
+/** How a fixed room's conference behaves, from its settings (hold music file from the prompts folder). */
+export function fixedRoomPolicy(room: FixedRoomInfo, prompts: Pick<Prompts, 'music'>, log: Logger): ConferencePolicy {
+  const music = room.holdMusic.file ? prompts.music(room.holdMusic.file) : undefined;
+  if (room.holdMusic.file && !music)
+    log.warn({ extension: room.extension, file: room.holdMusic.file }, 'hold music file unusable: default music');
+  return {
+    ...GROUP_POLICY,
+    moderatorRequired: room.hasModeratorPin,
+    holdMusicWhenAlone: room.holdMusic.enabled,
+    ...(music ? { holdMusic: music } : {}),
+    announceNames: room.announce,
+    startMuted: room.startMuted,
+    maxParticipants: room.maxParticipants,
+  };
+}
 
 /** Why someone may not enter now. */
 export type Refusal = 'locked' | 'full';

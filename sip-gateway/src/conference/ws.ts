@@ -16,7 +16,8 @@ import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
 import type { FailureThrottle } from '../ivr/throttle.ts';
 import type { JanusService } from '../janus/janus-service.ts';
-import type { Conference } from './conference.ts';
+import { fixedRoomPolicy, type Conference } from './conference.ts';
+import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceManager } from './manager.ts';
 import { newParticipantId, type WebParticipant } from './participants.ts';
 import type { ConferenceRooms } from './rooms.ts';
@@ -25,7 +26,8 @@ import { WebMedia } from './web-media.ts';
 
 export interface ConferenceSocketDeps {
   conferences: ConferenceManager;
-  bridge: Pick<BridgeClient, 'group' | 'lookupToken' | 'postMessage'>;
+  bridge: Pick<BridgeClient, 'group' | 'lookupToken' | 'postMessage' | 'lookupExtension'>;
+  prompts: Pick<Prompts, 'music'>;
   openid: OpenIdVerifier;
   janus: JanusService;
   rooms: ConferenceRooms;
@@ -172,6 +174,11 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         }
       }
       if (!id.name) throw new Refusal('bad_message', 'a name is needed to join');
+      // A fixed room's settings decide how its conference behaves, for pages as for callers.
+      if (id.group.extension) {
+        const room = await d.bridge.lookupExtension(id.group.extension);
+        if (room) c.policy = fixedRoomPolicy(room, d.prompts, log);
+      }
       const refused = c.admission(id.moderator);
       if (refused === 'locked') throw new Refusal('conference_locked', 'a moderator has locked this conference');
       if (refused === 'full') throw new Refusal('conference_full', 'this conference is full');
