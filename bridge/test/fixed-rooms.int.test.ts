@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FixedRoomAccess, FixedRoomInfo } from '@foyer/common';
+import type { FixedRoomAccess, FixedRoomChange, FixedRoomInfo } from '@foyer/common';
 import {
   cs,
   enc,
@@ -21,21 +21,7 @@ import { ROOT, testStack } from '../../tests/helpers/stack.ts';
 const { info, config } = testStack();
 const adminSecret = config.adminApi?.secret ?? '';
 
-interface RoomAnswer {
-  id: string;
-  roomId: string;
-  name: string;
-  extension: string;
-  number: string;
-  pinRequired: boolean;
-  hasModeratorPin: boolean;
-  announce: boolean;
-  holdMusic: { enabled: boolean; file: string | null };
-  maxParticipants: number | null;
-  startMuted: boolean;
-  pin?: string | null;
-  moderatorPin?: string | null;
-}
+type RoomAnswer = FixedRoomChange;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

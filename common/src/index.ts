@@ -5,3 +5,4 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './internal-protocol.ts';
 export * from './phone.ts';
+export * from './admin-protocol.ts';

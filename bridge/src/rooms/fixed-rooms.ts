@@ -7,7 +7,7 @@
 // only its (salted) hash is kept. Both are compared in constant time.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FixedRoomAccess, FixedRoomInfo, Logger } from '@foyer/common';
+import type { FixedRoomAccess, FixedRoomChange, FixedRoomInfo, FixedRoomView, Logger } from '@foyer/common';
 import { safeEqual } from '@foyer/common';
 import { randomBytes } from 'node:crypto';
 import type { GatewayNotifier } from '../gateway-notifier.ts';
@@ -28,26 +28,6 @@ export class FixedRoomError extends Error {
     this.code = code;
   }
 }
-
-/** What the admin API shows of a room: never a PIN (those only in the create/change answer). */
-export interface FixedRoomView {
-  id: string;
-  roomId: string;
-  name: string;
-  extension: string;
-  number: string;
-  pinRequired: boolean;
-  hasModeratorPin: boolean;
-  announce: boolean;
-  holdMusic: { enabled: boolean; file: string | null };
-  maxParticipants: number | null;
-  startMuted: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** The answer to a create or change: the view, plus a PIN only when it was set or changed now. */
-export type FixedRoomChange = FixedRoomView & { pin?: string | null; moderatorPin?: string | null };
 
 export interface FixedRoomsOptions {
   store: BridgeStore;

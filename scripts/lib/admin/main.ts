@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { FixedRoomChange } from '@foyer/common';
 import { listenerUrl, loadConfig } from '@foyer/config';
 import { parseCommandLine, USAGE, UsageError, type ParsedCommandLine } from './args.ts';
 
@@ -18,23 +19,7 @@ class ConfigProblem extends Error {
   override name = 'ConfigProblem';
 }
 
-interface RoomView {
-  id: string;
-  roomId: string;
-  name: string;
-  extension: string;
-  number: string;
-  pinRequired: boolean;
-  hasModeratorPin: boolean;
-  announce: boolean;
-  holdMusic: { enabled: boolean; file: string | null };
-  maxParticipants: number | null;
-  startMuted: boolean;
-  createdAt: string;
-  updatedAt: string;
-  pin?: string | null;
-  moderatorPin?: string | null;
-}
+type RoomView = FixedRoomChange;
 
 function configFile(given: string | undefined): string {
   if (given) return given;

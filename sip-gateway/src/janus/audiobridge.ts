@@ -1,7 +1,7 @@
 // AudioBridge rooms: the mix that phone callers (plain RTP) and browsers (WebRTC) share.
 // Room creation is locked by the plugin's admin_key, so only the gateway can create rooms.
 import { z } from 'zod';
-import type { JanusHandle } from './connection.ts';
+import { RoomAdmin } from './room-admin.ts';
 
 export interface AudioRoomOptions {
   room: number;
@@ -17,38 +17,14 @@ const roomListSchema = z.object({
   list: z.array(z.looseObject({ room: z.number(), description: z.string().optional(), num_participants: z.number() })),
 });
 
-export class AudioBridge {
-  private readonly handle: JanusHandle;
-  private readonly adminKey: string;
-
-  constructor(handle: JanusHandle, adminKey: string) {
-    this.handle = handle;
-    this.adminKey = adminKey;
-  }
-
+export class AudioBridge extends RoomAdmin {
   async createRoom(o: AudioRoomOptions): Promise<void> {
-    await this.handle.message({
-      request: 'create',
-      admin_key: this.adminKey,
-      room: o.room,
-      secret: o.secret,
-      description: o.description ?? `foyer-${o.room}`,
-      permanent: false,
-      is_private: true,
+    await this.create(o, {
       sampling_rate: o.samplingRate ?? 16000,
       allow_rtp_participants: true,
       default_prebuffering: o.prebuffering ?? 2,
       audiolevel_event: true,
     });
-  }
-
-  async destroyRoom(room: number, secret: string): Promise<void> {
-    await this.handle.message({ request: 'destroy', room, secret, permanent: false });
-  }
-
-  async exists(room: number): Promise<boolean> {
-    const { data } = await this.handle.message({ request: 'exists', room });
-    return z.object({ exists: z.boolean() }).parse(data).exists;
   }
 
   /** Rooms this plugin knows; private rooms are listed only with the admin key. */

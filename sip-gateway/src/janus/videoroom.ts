@@ -1,7 +1,6 @@
 // VideoRoom rooms: the SFU for cameras and screen shares. Like AudioBridge rooms, only holders
 // of the plugin's admin_key (the gateway) may create them; browsers never see this API.
-import { z } from 'zod';
-import type { JanusHandle } from './connection.ts';
+import { RoomAdmin } from './room-admin.ts';
 
 export interface VideoRoomOptions {
   room: number;
@@ -13,24 +12,9 @@ export interface VideoRoomOptions {
   bitrate?: number;
 }
 
-export class VideoRoom {
-  private readonly handle: JanusHandle;
-  private readonly adminKey: string;
-
-  constructor(handle: JanusHandle, adminKey: string) {
-    this.handle = handle;
-    this.adminKey = adminKey;
-  }
-
+export class VideoRoom extends RoomAdmin {
   async createRoom(o: VideoRoomOptions): Promise<void> {
-    await this.handle.message({
-      request: 'create',
-      admin_key: this.adminKey,
-      room: o.room,
-      secret: o.secret,
-      description: o.description ?? `foyer-${o.room}`,
-      permanent: false,
-      is_private: true,
+    await this.create(o, {
       publishers: o.publishers ?? 64,
       bitrate: o.bitrate ?? 1_024_000,
       // Keyframes every 10 s help subscribers who join late or lose packets.
@@ -38,14 +22,5 @@ export class VideoRoom {
       videocodec: 'vp8,h264,vp9',
       audiocodec: 'opus',
     });
-  }
-
-  async destroyRoom(room: number, secret: string): Promise<void> {
-    await this.handle.message({ request: 'destroy', room, secret, permanent: false });
-  }
-
-  async exists(room: number): Promise<boolean> {
-    const { data } = await this.handle.message({ request: 'exists', room });
-    return z.object({ exists: z.boolean() }).parse(data).exists;
   }
 }
