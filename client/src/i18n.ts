@@ -4,6 +4,7 @@ import type { ErrorCode, ParticipantView } from '@foyer/common/conference-protoc
 import type { DeviceProblem } from './conference/device-problem.ts';
 import type { EndReason, NoticeTopic, PageErrorCode } from './conference/session-state.ts';
 import type { GuestNameProblem } from './conference/session.ts';
+import { deStaff, enStaff, type StaffMessages } from './staff/messages.ts';
 
 export type Language = 'en' | 'de';
 
@@ -30,11 +31,14 @@ export interface Messages {
   toStartPage: string;
   footer: string;
   conference: ConferenceMessages;
+  staff: StaffMessages;
 }
 
 /** The conference page (guest link and Matrix widget). */
 export interface ConferenceMessages {
   fallbackName: string;
+  /** The staff client's call area: closes the conference after it ended. */
+  close: string;
   pageTitle: (group: string) => string;
   connecting: string;
   authRequesting: string;
@@ -156,6 +160,7 @@ export interface ConferenceMessages {
 
 const enConference: ConferenceMessages = {
   fallbackName: 'Conference',
+  close: 'Close',
   pageTitle: (group) => `${group} · Foyer`,
   connecting: 'Connecting to the conference…',
   authRequesting: 'Asking your Matrix client who you are…',
@@ -357,6 +362,7 @@ const enConference: ConferenceMessages = {
 
 const deConference: ConferenceMessages = {
   fallbackName: 'Konferenz',
+  close: 'Schließen',
   pageTitle: (group) => `${group} · Foyer`,
   connecting: 'Verbindung zur Konferenz wird hergestellt…',
   authRequesting: 'Ihr Matrix-Client wird gefragt, wer Sie sind…',
@@ -585,6 +591,7 @@ const en: Messages = {
   toStartPage: 'Go to the start page',
   footer: 'Foyer runs on Matrix, the open standard for secure communication.',
   conference: enConference,
+  staff: enStaff,
 };
 
 const de: Messages = {
@@ -617,6 +624,7 @@ const de: Messages = {
   toStartPage: 'Zur Startseite',
   footer: 'Foyer läuft auf Matrix, dem offenen Standard für sichere Kommunikation.',
   conference: deConference,
+  staff: deStaff,
 };
 
 export const messages: Record<Language, Messages> = { en, de };

@@ -125,3 +125,39 @@ export function widgetAuth(route: WidgetRoute): AuthProvider {
     },
   };
 }
+
+/** An OpenID token as the homeserver hands it out (`POST /user/<id>/openid/request_token`). */
+export interface OpenIdToken {
+  access_token: string;
+  matrix_server_name: string;
+  expires_in?: number;
+}
+
+/**
+ * For a page that already speaks to the homeserver as the member (the staff client): the token
+ * comes straight from the homeserver, no widget API involved. Cached until it nearly expires.
+ */
+export function openIdAuth(userId: string, roomId: string, requestToken: () => Promise<OpenIdToken>): AuthProvider {
+  let cached: { token: string; serverName: string; expiresAt: number } | null = null;
+  return {
+    kind: 'matrix',
+    async credentials(onStatus) {
+      if (!cached || cached.expiresAt <= Date.now()) {
+        onStatus('requesting');
+        let credentials: OpenIdToken;
+        try {
+          credentials = await requestToken();
+        } catch (err) {
+          throw new AuthFailure('widget_failed', err instanceof Error ? err.message : String(err));
+        }
+        const { access_token: token, matrix_server_name: serverName, expires_in: expiresIn } = credentials;
+        if (!token || !serverName) throw new AuthFailure('widget_failed', 'the homeserver sent no OpenID token');
+        cached = { token, serverName, expiresAt: Date.now() + (expiresIn ?? 3600) * 1000 - EXPIRY_MARGIN_MS };
+      }
+      return { kind: 'matrix', userId, roomId, openidToken: cached.token, serverName: cached.serverName };
+    },
+    reset() {
+      cached = null;
+    },
+  };
+}

@@ -26,6 +26,7 @@ import {
   login,
   partnerHomeserverUrl,
   registerUser,
+  waitForBackgroundUpdates,
   startSynapse,
 } from './synapse.ts';
 import { caFile } from './tls.ts';
@@ -96,6 +97,8 @@ async function prepareAccounts(l: StackLayout, s: StackState, asToken: string): 
     saveState(l, s);
     await ensureBotAdmin(hs, asToken, BOT_LOCALPART, `@${BOT_LOCALPART}:${s.serverName}`, adminToken);
   }
+  if (!(await waitForBackgroundUpdates(hs, adminToken)))
+    console.warn('  synapse: background updates still running after 2 min (user search may miss new users)');
 }
 
 /** The partner's demo account, for trying federation by hand (e.g. in a second Element tab). */

@@ -153,6 +153,8 @@ function homeserverYaml(l: StackLayout, s: StackState, i: SynapseInstance): Reco
     suppress_key_server_warning: true,
     url_preview_enabled: false,
     presence: { enabled: true },
+    // Staff find each other by name when they start a chat or a group (the Foyer client's search).
+    user_directory: { enabled: true, search_all_users: true, prefer_local_users: true },
     bcrypt_rounds: 4, // loopback development/test stack: fast logins
     ...(i.appservices.length ? { app_service_config_files: i.appservices } : {}),
     rc_message: generous,
@@ -287,4 +289,31 @@ export async function ensureBotAdmin(
     body: JSON.stringify({ admin: true }),
   });
   if (!res.ok) throw new StackError(`synapse: making the bot an admin failed: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Wait until a new homeserver's background updates are done. On a fresh database Synapse
+ * rebuilds its user directory in the background, and users registered meanwhile go missing
+ * from it (searches for them come back empty) — so "ready" means that work is over.
+ */
+export async function waitForBackgroundUpdates(
+  hsUrl: string,
+  adminToken: string,
+  timeoutMs = 120_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let idleChecks = 0;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${hsUrl}/_synapse/admin/v1/background_updates/status`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    }).catch(() => undefined);
+    const body = (await res?.json().catch(() => undefined)) as
+      { current_updates?: Record<string, unknown> } | undefined;
+    const running = body?.current_updates ? Object.keys(body.current_updates).length : 1;
+    // Updates run in batches with pauses between them: idle twice in a row means done.
+    idleChecks = running === 0 ? idleChecks + 1 : 0;
+    if (idleChecks >= 2) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
 }
