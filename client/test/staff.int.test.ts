@@ -167,7 +167,11 @@ describe('the staff client', () => {
     }, 'the new group');
     const power = await stateOf<{ users: Record<string, number> }>(info, a, group, 'm.room.power_levels');
     expect(power?.users[info.botUserId]).toBe(100);
-    await cs(info, b, 'POST', `/rooms/${enc(group)}/join`, {});
+    // B accepts the invitation in B's own client.
+    const invitation = browserB.page.locator(`[data-invitation="${group}"]`);
+    await invitation.locator('button[data-action=accept-invitation]').click({ timeout: 20_000 });
+    await item(browserB.page, group).waitFor({ timeout: 20_000 });
+    await expect.poll(() => invitation.count()).toBe(0);
     await item(page, group).waitFor({ timeout: 20_000 });
     await item(page, group).locator('button').click();
 

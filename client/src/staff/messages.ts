@@ -24,6 +24,12 @@ export interface StaffMessages {
   sortActivity: string;
   sortName: string;
   noContacts: string;
+  invitationsHeading: string;
+  invitedToGroup: (by: string | null) => string;
+  invitedToChat: (by: string | null) => string;
+  accept: string;
+  decline: string;
+  invitationFailed: string;
   noMatches: string;
   unread: (n: number) => string;
   totalUnread: (n: number) => string;
@@ -115,6 +121,12 @@ export const enStaff: StaffMessages = {
   sortActivity: 'By activity',
   sortName: 'By name',
   noContacts: 'No chats or groups yet.',
+  invitationsHeading: 'Invitations',
+  invitedToGroup: (by) => (by ? `${by} invites you to this group` : 'An invitation to a group'),
+  invitedToChat: (by) => (by ? `${by} wants to chat with you` : 'An invitation to a chat'),
+  accept: 'Accept',
+  decline: 'Decline',
+  invitationFailed: 'That did not work. Please try again.',
   noMatches: 'No contact matches your search.',
   unread: (n) => (n === 1 ? '1 unread message' : `${n} unread messages`),
   totalUnread: (n) =>
@@ -205,6 +217,12 @@ export const deStaff: StaffMessages = {
   sortActivity: 'Nach Aktivität',
   sortName: 'Nach Name',
   noContacts: 'Noch keine Chats oder Gruppen.',
+  invitationsHeading: 'Einladungen',
+  invitedToGroup: (by) => (by ? `${by} lädt Sie in diese Gruppe ein` : 'Eine Einladung in eine Gruppe'),
+  invitedToChat: (by) => (by ? `${by} möchte mit Ihnen chatten` : 'Eine Einladung zu einem Chat'),
+  accept: 'Annehmen',
+  decline: 'Ablehnen',
+  invitationFailed: 'Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.',
   noMatches: 'Kein Kontakt passt zur Suche.',
   unread: (n) => (n === 1 ? '1 ungelesene Nachricht' : `${n} ungelesene Nachrichten`),
   totalUnread: (n) =>

@@ -28,8 +28,17 @@ export interface StaffConfig {
 /** Event types that count as activity in a room (they move it up the list). */
 const ACTIVITY_TYPES = new Set<string>([EventType.RoomMessage, EventType.RoomCreate, EventType.RoomMember]);
 
+/** A room someone invited the user to: a group, or a direct chat (is_direct). */
+export interface Invitation {
+  roomId: string;
+  name: string;
+  inviter: string | null;
+  direct: boolean;
+}
+
 export class StaffClient {
   contacts: Contact[] = $state([]);
+  invitations: Invitation[] = $state([]);
   /** Bumped on every change the UI might show (timeline, receipts, state, account data). */
   version = $state(0);
   syncState: SyncState | null = $state(null);
@@ -92,6 +101,7 @@ export class StaffClient {
   rebuild(): void {
     this.version++;
     this.contacts = this.buildContacts();
+    this.invitations = this.buildInvitations();
     const me = this.client.getUser(this.userId);
     this.ownName = personName(this.userId, me?.displayName, this.config.serverName);
     this.ownAvatar = this.avatarHttp(me?.avatarUrl ?? null);
@@ -131,6 +141,37 @@ export class StaffClient {
 
   conferenceOf(room: Room): Record<string, unknown> | null {
     return room.currentState.getStateEvents('org.foyer.conference', '')?.getContent() ?? null;
+  }
+
+  private buildInvitations(): Invitation[] {
+    const invitations: Invitation[] = [];
+    for (const room of this.client.getRooms()) {
+      if (room.getMyMembership() !== KnownMembership.Invite) continue;
+      const own = room.getMember(this.userId)?.events.member;
+      const inviter = own?.getSender() ?? null;
+      const direct = own?.getContent<{ is_direct?: boolean }>().is_direct === true;
+      const name = direct && inviter && room.name === room.roomId ? this.nameOf(inviter, room) : room.name;
+      invitations.push({ roomId: room.roomId, name, inviter: inviter && this.nameOf(inviter, room), direct });
+    }
+    return invitations;
+  }
+
+  /** Accept an invitation; a direct chat is recorded in m.direct so it lists as one. */
+  async accept(invitation: Invitation): Promise<void> {
+    await this.client.joinRoom(invitation.roomId);
+    const inviter = this.client.getRoom(invitation.roomId)?.getMember(this.userId)?.events.member?.getSender();
+    if (invitation.direct && inviter) {
+      const current = this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {};
+      const rooms = current[inviter] ?? [];
+      if (!rooms.includes(invitation.roomId))
+        await this.client.setAccountData(EventType.Direct, { ...current, [inviter]: [...rooms, invitation.roomId] });
+    }
+    this.rebuild();
+  }
+
+  async decline(roomId: string): Promise<void> {
+    await this.client.leave(roomId);
+    this.rebuild();
   }
 
   private buildContacts(): Contact[] {
