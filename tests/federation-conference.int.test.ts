@@ -12,20 +12,14 @@ import {
   joinedMembers,
   newPartnerUser,
   newUser,
+  openIdToken,
   partnerView,
   type TestUser,
 } from './helpers/matrix.ts';
-import { runStack, testStack, type StackInfo } from './helpers/stack.ts';
+import { runStack, testStack } from './helpers/stack.ts';
 
 const { info, env } = testStack();
 const open: ConferenceClient[] = [];
-
-async function openIdToken(
-  on: StackInfo,
-  user: TestUser,
-): Promise<{ access_token: string; matrix_server_name: string }> {
-  return cs(on, user, 'POST', `/user/${enc(user.userId)}/openid/request_token`, {});
-}
 
 async function hello(o: { userId: string; roomId: string; token: string; serverName: string }) {
   const c = await ConferenceClient.open(info);

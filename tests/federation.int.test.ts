@@ -12,6 +12,7 @@ import {
   joinedMembers,
   newPartnerUser,
   newUser,
+  openIdToken,
   partnerView,
   stateOf,
   timeline,
@@ -46,11 +47,6 @@ function httpsJson(url: string, ca?: string): Promise<{ status: number; body: Re
     req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', reject);
   });
-}
-
-async function openIdToken(on: StackInfo, user: TestUser): Promise<string> {
-  const r = await cs<{ access_token: string }>(on, user, 'POST', `/user/${enc(user.userId)}/openid/request_token`, {});
-  return r.access_token;
 }
 
 describe('federation with the partner homeserver', () => {
@@ -89,12 +85,12 @@ describe('federation with the partner homeserver', () => {
     // OpenID tokens verify where a verifier elsewhere would check them: at each server's
     // federation endpoint over HTTPS.
     const ours = await httpsJson(
-      `${info.federationUrl}/_matrix/federation/v1/openid/userinfo?access_token=${enc(await openIdToken(info, alice))}`,
+      `${info.federationUrl}/_matrix/federation/v1/openid/userinfo?access_token=${enc((await openIdToken(info, alice)).access_token)}`,
       ca,
     );
     expect(ours).toEqual({ status: 200, body: { sub: alice.userId } });
     const theirs = await httpsJson(
-      `${partner?.federationUrl}/_matrix/federation/v1/openid/userinfo?access_token=${enc(await openIdToken(p, bob))}`,
+      `${partner?.federationUrl}/_matrix/federation/v1/openid/userinfo?access_token=${enc((await openIdToken(p, bob)).access_token)}`,
       ca,
     );
     expect(theirs).toEqual({ status: 200, body: { sub: bob.userId } });

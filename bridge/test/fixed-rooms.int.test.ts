@@ -16,6 +16,7 @@ import {
   stateOf,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
+import { adminApi } from '../../tests/helpers/admin.ts';
 import { ROOT, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, config } = testStack();
@@ -37,22 +38,8 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function admin(
-  method: string,
-  path: string,
-  body?: unknown,
-  secret = adminSecret,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${info.bridgeApiUrl}/admin/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${secret}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const admin = (method: string, path: string, body?: unknown, secret = adminSecret) =>
+  adminApi(info, config, method, path, body, secret);
 
 async function lookup(body: unknown, secret = info.internalApiSecret): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${info.bridgeApiUrl}/internal/v1/lookup`, {

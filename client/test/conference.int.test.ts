@@ -13,6 +13,7 @@ import {
   groupWithGuestAccess,
   joinedMembers,
   newUser,
+  openIdToken,
   stateOf,
   timeline,
   type TestUser,
@@ -110,13 +111,7 @@ describe('the web conference page', () => {
   });
 
   it('a moderator joins through the widget: the guest is let in and gets their audio and video', async () => {
-    const openid = await cs<{ access_token: string; matrix_server_name: string; expires_in: number }>(
-      info,
-      owner,
-      'POST',
-      `/user/${enc(owner.userId)}/openid/request_token`,
-      {},
-    );
+    const openid = await openIdToken(info, owner);
     const widgetId = 'foyer_conference';
     const widgetUrl = `${info.webUrl}/widget/conference?roomId=${enc(roomId)}&userId=${enc(owner.userId)}&widgetId=${widgetId}&lang=de`;
     moderatorPage = moderator.page;

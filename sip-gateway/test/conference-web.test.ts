@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConferenceReport } from '@foyer/common';
 import type { FeedView, ServerMessage } from '@foyer/common/conference-protocol';
 import { Conference, type ConferenceDeps } from '../src/conference/conference.ts';
+import { ConferenceManager } from '../src/conference/manager.ts';
 import type { WebParticipant } from '../src/conference/participants.ts';
 import type { WebMedia } from '../src/conference/web-media.ts';
 
@@ -172,5 +173,25 @@ describe('conference with browsers', () => {
     expect(b.sent.at(-1)).toMatchObject({ type: 'chat', message: { id: '$e1' } });
     expect((b.sent.at(-1) as { message: { txnId?: string } }).message.txnId).toBeUndefined();
     expect(a.w.pendingChat).toEqual([]);
+  });
+
+  it('an empty conference that a page watches is kept, so the page joins the live one', () => {
+    const janus = Object.assign(new EventEmitter(), { connected: true });
+    const manager = new ConferenceManager({
+      rooms: {},
+      janus,
+      bridge: { reportConference: async () => undefined },
+      prompts: {},
+      log: pino({ level: 'silent' }),
+      janusFacingAddress: '127.0.0.1',
+    } as unknown as ConferenceDeps);
+    const c = manager.get('!room');
+    const watch = () => undefined;
+    c.on('changed', watch);
+    manager.sweep('!room');
+    expect(manager.find('!room')).toBe(c);
+    c.off('changed', watch);
+    manager.sweep('!room');
+    expect(manager.find('!room')).toBeUndefined();
   });
 });

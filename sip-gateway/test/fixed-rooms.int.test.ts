@@ -17,6 +17,7 @@ import {
   runSipp,
   scenario,
 } from '../../tests/helpers/sipp.ts';
+import { adminApi } from '../../tests/helpers/admin.ts';
 import { testStack } from '../../tests/helpers/stack.ts';
 
 const { info, config } = testStack();
@@ -33,22 +34,9 @@ interface Room {
 }
 
 async function createRoom(body: Record<string, unknown>): Promise<Room> {
-  const res = await fetch(`${info.bridgeApiUrl}/admin/v1/rooms`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${config.adminApi?.secret ?? ''}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const answer = (await res.json()) as Room & { message?: string };
-  if (res.status !== 201) throw new Error(`creating a room: ${res.status} ${answer.message ?? ''}`);
-  return answer;
-}
-
-async function deleteRoom(id: string): Promise<number> {
-  const res = await fetch(`${info.bridgeApiUrl}/admin/v1/rooms/${id}`, {
-    method: 'DELETE',
-    headers: { authorization: `Bearer ${config.adminApi?.secret ?? ''}` },
-  });
-  return res.status;
+  const r = await adminApi(info, config, 'POST', '/rooms', body);
+  if (r.status !== 201) throw new Error(`creating a room: ${r.status} ${String(r.body.message)}`);
+  return r.body as unknown as Room;
 }
 
 /** A staff member of the room, watching its conference (not joining it). */
@@ -210,7 +198,7 @@ describe('a fixed room with its own extension', () => {
 
   it('a deleted room’s extension is unknown: its PIN opens nothing', async () => {
     const room = await createRoom({ name: 'Weg', extension: extension(), invite: [] });
-    expect(await deleteRoom(room.id)).toBe(200);
+    expect((await adminApi(info, config, 'DELETE', `/rooms/${room.id}`)).status).toBe(200);
     // The extension now reaches the lobby, where the old room PIN is no group's PIN.
     const r = await runSipp(
       scenario(

@@ -2,7 +2,7 @@
 // conference page is: with an OpenID token the user's homeserver issued.
 import WebSocket from 'ws';
 import type { ServerMessage } from '@foyer/common/conference-protocol';
-import { cs, enc, type TestUser } from './matrix.ts';
+import { openIdToken, type TestUser } from './matrix.ts';
 import type { StackInfo } from './stack.ts';
 
 export type StateMessage = Extract<ServerMessage, { type: 'state' }>;
@@ -37,13 +37,7 @@ export class ConferenceClient {
 
   /** Open, prove who `user` is with an OpenID token, and wait for the welcome. */
   static async asMember(info: StackInfo, user: TestUser, roomId: string): Promise<ConferenceClient> {
-    const token = await cs<{ access_token: string; matrix_server_name: string }>(
-      info,
-      user,
-      'POST',
-      `/user/${enc(user.userId)}/openid/request_token`,
-      {},
-    );
+    const token = await openIdToken(info, user);
     const c = await ConferenceClient.open(info);
     c.send({
       type: 'hello',

@@ -42,6 +42,17 @@ export function newPartnerUser(info: StackInfo, prefix = 'partner'): Promise<Tes
   return newUser(partnerView(info), prefix);
 }
 
+export interface OpenIdToken {
+  access_token: string;
+  matrix_server_name: string;
+  expires_in: number;
+}
+
+/** An OpenID token for `user` from their homeserver (what a widget host hands the conference page). */
+export function openIdToken(info: StackInfo, user: TestUser): Promise<OpenIdToken> {
+  return cs<OpenIdToken>(info, user, 'POST', `/user/${enc(user.userId)}/openid/request_token`, {});
+}
+
 export async function cs<T = Record<string, unknown>>(
   info: StackInfo,
   user: TestUser,

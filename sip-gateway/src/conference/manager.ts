@@ -32,10 +32,13 @@ export class ConferenceManager {
     return this.conferences.get(roomId);
   }
 
-  /** Forget conferences nobody is in (their Janus room stays for the next start). */
+  /**
+   * Forget conferences nobody is in and no page watches (their Janus room stays for the next
+   * start); a page on the start screen keeps its conference, so its join lands in the live one.
+   */
   sweep(roomId: string): void {
     const c = this.conferences.get(roomId);
-    if (c?.empty) this.conferences.delete(roomId);
+    if (c?.empty && c.listenerCount('changed') === 0) this.conferences.delete(roomId);
   }
 
   all(): Conference[] {

@@ -156,13 +156,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     }
 
     async function join(id: Identity, name: string | undefined): Promise<void> {
-      // An empty conference is forgotten (swept) while pages only watch it: join the current one.
-      const c = d.conferences.get(id.group.roomId);
-      if (c !== id.conference) {
-        id.conference.off('changed', pushState);
-        id.conference = c;
-        c.on('changed', pushState);
-      }
+      const c = id.conference;
       if (id.kind === 'guest') {
         id.name = name ?? id.name;
         // The link may have been revoked since hello.
