@@ -14,6 +14,7 @@ import {
   newUser,
   openIdToken,
   partnerView,
+  stateOf,
   type TestUser,
 } from './helpers/matrix.ts';
 import { runStack, testStack } from './helpers/stack.ts';
@@ -41,6 +42,16 @@ beforeAll(async () => {
   owner = await newUser(info, 'fedhost');
   partnerUser = await newPartnerUser(info, 'fedguest');
   ({ roomId } = await groupWithGuestAccess(info, owner, 'Partner call'));
+  // With a moderator PIN, which staff learn on the conference socket and partners must not.
+  await cs(info, owner, 'PUT', `/rooms/${enc(roomId)}/state/org.foyer.guest_access/`, {
+    enabled: true,
+    moderator_pin: true,
+  });
+  await eventually(
+    async () =>
+      (await stateOf<{ moderator_pin?: boolean }>(info, owner, roomId, 'org.foyer.conference'))?.moderator_pin,
+    'a moderator PIN',
+  );
   await cs(info, owner, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: partnerUser.userId });
   await eventually(
     async () => {
@@ -77,6 +88,7 @@ describe('partners in conferences', () => {
       serverName: token.matrix_server_name,
     });
     expect(first).toMatchObject({ type: 'welcome', role: 'participant' });
+    expect(first).not.toHaveProperty('moderatorPin');
     c.send({ type: 'join' });
     const waiting = await c.state((s) => s.joined);
     expect(waiting.admitted).toBe(false); // no moderator yet
@@ -86,6 +98,8 @@ describe('partners in conferences', () => {
 
     const moderator = await ConferenceClient.asMember(info, owner, roomId);
     open.push(moderator);
+    expect(moderator.messages[0]).toMatchObject({ type: 'welcome', role: 'moderator' });
+    expect(moderator.messages[0]).toHaveProperty('moderatorPin', expect.stringMatching(/^[1-9][0-9]{9,}$/));
     moderator.send({ type: 'join' });
     await c.state((s) => s.admitted && s.status === 'running', 15_000);
   });
@@ -134,6 +148,8 @@ describe('partners in conferences', () => {
     const token = await openIdToken(partnerView(info), partnerUser);
     const moderator = await ConferenceClient.asMember(info, owner, roomId);
     open.push(moderator);
+    expect(moderator.messages[0]).toMatchObject({ type: 'welcome', role: 'moderator' });
+    expect(moderator.messages[0]).toHaveProperty('moderatorPin', expect.stringMatching(/^[1-9][0-9]{9,}$/));
     moderator.send({ type: 'join' });
     await moderator.state((s) => s.status === 'running');
 

@@ -109,6 +109,7 @@ describe('rooms the bot creates (room version 12)', () => {
       name: 'Vertrieb',
       guestAccess: false,
       pin: null,
+      moderatorPin: null,
       linkToken: null,
       conferenceStatus: 'idle' as const,
       powerNoticeSent: false,

@@ -97,6 +97,7 @@ describe('org.foyer.conference', () => {
     name: 'Support',
     guestAccess: true,
     pin: '1234567890',
+    moderatorPin: null,
     linkToken: 'tok'.repeat(8),
     conferenceStatus: 'waiting',
     powerNoticeSent: false,
@@ -125,6 +126,21 @@ describe('org.foyer.conference', () => {
       dial_in: null,
       join_url: null,
     });
+  });
+
+  it('says that a moderator PIN exists, never the PIN itself', () => {
+    const c = conferenceContent({ ...group, moderatorPin: '9876543210' }, [], o);
+    expect(c.moderator_pin).toBe(true);
+    expect(JSON.stringify(c)).not.toContain('9876543210');
+    // Without one (and without guest access) the field is absent: the brief's shape stays as it was.
+    expect(conferenceContent(group, [], o)).not.toHaveProperty('moderator_pin');
+    expect(
+      conferenceContent(
+        { ...group, guestAccess: false, pin: null, linkToken: null, moderatorPin: '9876543210' },
+        [],
+        o,
+      ),
+    ).not.toHaveProperty('moderator_pin');
   });
 
   describe('coalescing writer', () => {

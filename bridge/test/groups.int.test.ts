@@ -26,6 +26,7 @@ interface Conference {
   join_url: string | null;
   status: string;
   waiting: number;
+  moderator_pin?: boolean;
 }
 
 const conference = (user: TestUser, roomId: string) => stateOf<Conference>(info, user, roomId, 'org.foyer.conference');
@@ -183,6 +184,66 @@ describe('groups', () => {
     expect(rotated.guest_access).toBe(true);
     expect(await gatewayLookup.lookupPin(again.dial_in?.pin ?? '')).toBeUndefined();
     expect((await gatewayLookup.lookupPin(rotated.dial_in?.pin ?? ''))?.roomId).toBe(roomId);
+  });
+
+  it('moderator PIN: on request a second PIN that makes a caller a moderator, never written to the room', async () => {
+    const roomId = await newGroup(alice, { botPower: 100, name: 'Vorstand' });
+    await setGuestAccess(alice, roomId, { enabled: true, moderator_pin: true });
+    const on = await eventually(async () => {
+      const c = await conference(alice, roomId);
+      return c?.moderator_pin ? c : undefined;
+    }, 'the moderator PIN');
+    const guestPin = on.dial_in?.pin ?? '';
+    const moderatorPin = (await gatewayLookup.group(roomId))?.moderatorPin ?? '';
+    expect(moderatorPin).toMatch(/^[1-9][0-9]{9,}$/);
+    expect(moderatorPin).not.toBe(guestPin);
+    expect(await gatewayLookup.lookupPin(guestPin)).toMatchObject({ roomId, role: 'participant' });
+    expect(await gatewayLookup.lookupPin(moderatorPin)).toMatchObject({ roomId, role: 'moderator' });
+    await eventually(async () => {
+      const n = await notices(alice, roomId);
+      return n.some((x) => x.includes('Moderator PIN is on')) || undefined;
+    }, 'the notice');
+    // Nowhere in the room: not in any state event, not in the timeline (partners could read it).
+    const everything = JSON.stringify([
+      await cs(info, alice, 'GET', `/rooms/${enc(roomId)}/state`),
+      await timeline(info, alice, roomId),
+    ]);
+    expect(everything).not.toContain(moderatorPin);
+
+    // A request without the field keeps it; a rotation renews it with the guest PIN and link.
+    await setGuestAccess(alice, roomId, { enabled: true });
+    await setGuestAccess(alice, roomId, { enabled: true, regenerate: true });
+    const rotated = await eventually(async () => {
+      const c = await conference(alice, roomId);
+      return c?.dial_in?.pin !== guestPin ? c : undefined;
+    }, 'rotation');
+    expect(rotated.moderator_pin).toBe(true);
+    const renewed = (await gatewayLookup.group(roomId))?.moderatorPin ?? '';
+    expect(renewed).toMatch(/^[1-9][0-9]{9,}$/);
+    expect(renewed).not.toBe(moderatorPin);
+    expect(await gatewayLookup.lookupPin(moderatorPin)).toBeUndefined();
+
+    // Off: the PIN opens nothing, the guest PIN still works; off with guest access: both gone.
+    await setGuestAccess(alice, roomId, { enabled: true, moderator_pin: false });
+    const off = await eventually(async () => {
+      const c = await conference(alice, roomId);
+      return c && !c.moderator_pin ? c : undefined;
+    }, 'the moderator PIN off');
+    expect(off.guest_access).toBe(true);
+    expect(await gatewayLookup.lookupPin(renewed)).toBeUndefined();
+    expect((await gatewayLookup.lookupPin(off.dial_in?.pin ?? ''))?.role).toBe('participant');
+    expect((await gatewayLookup.group(roomId))?.moderatorPin).toBeNull();
+
+    await setGuestAccess(alice, roomId, { enabled: true, moderator_pin: true });
+    const again = await eventually(
+      async () => (await gatewayLookup.group(roomId))?.moderatorPin ?? undefined,
+      'a new one',
+    );
+    expect(again).not.toBe(renewed);
+    await setGuestAccess(alice, roomId, { enabled: false });
+    await eventually(async () => (await conference(alice, roomId))?.guest_access === false || undefined, 'guests off');
+    expect(await gatewayLookup.lookupPin(again)).toBeUndefined();
+    expect(await conference(alice, roomId)).not.toHaveProperty('moderator_pin');
   });
 
   it('refuses guest-mode requests from other servers, non-members and of the wrong shape, saying why', async () => {

@@ -78,6 +78,7 @@ export interface ConferenceMessages {
   phoneIntro: string;
   phoneNumber: string;
   phonePin: string;
+  phoneModeratorPin: string;
   phoneAfter: string;
   // waiting area
   waitingHeading: string;
@@ -218,6 +219,7 @@ const enConference: ConferenceMessages = {
   phoneIntro: 'Call this number and enter the PIN when asked. You will hear the conference on your phone.',
   phoneNumber: 'Phone number',
   phonePin: 'PIN',
+  phoneModeratorPin: 'Moderator PIN (callers with it moderate)',
   phoneAfter: 'You can keep this page open to follow who is taking part.',
   waitingHeading: 'Waiting for the moderator…',
   waitingText: 'You will be let into the conference as soon as a moderator is there.',
@@ -421,6 +423,7 @@ const deConference: ConferenceMessages = {
     'Rufen Sie diese Nummer an und geben Sie die PIN ein, wenn Sie danach gefragt werden. Sie hören die Konferenz dann am Telefon.',
   phoneNumber: 'Telefonnummer',
   phonePin: 'PIN',
+  phoneModeratorPin: 'Moderatoren-PIN (wer sie eingibt, moderiert)',
   phoneAfter: 'Sie können diese Seite geöffnet lassen, um zu sehen, wer teilnimmt.',
   waitingHeading: 'Warten auf die Moderation…',
   waitingText: 'Sie werden in die Konferenz gelassen, sobald jemand aus der Moderation da ist.',

@@ -1,6 +1,6 @@
 // The conference page's session logic against a fake WebSocket: hello/join, phases, reconnect,
 // fatal errors, chat, and routing of media messages.
-import type { ClientMessage, ServerMessage } from '@foyer/common/conference-protocol';
+import type { ServerMessage } from '@foyer/common/conference-protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deviceProblemOf } from '../src/conference/device-problem.ts';
 import {
@@ -13,47 +13,11 @@ import {
   reconnectDelay,
   type AuthProvider,
   type MediaPort,
-  type SocketHandlers,
 } from '../src/conference/session.ts';
 import { initialSessionState, othersWaiting, phaseOf } from '../src/conference/session-state.ts';
 import { conferenceSocketUrl, conferenceUrlFinder } from '../src/conference/socket.ts';
 import { parseSiteConfig } from '../src/site-config.ts';
-
-class FakeSocket {
-  readonly url: string;
-  readonly handlers: SocketHandlers;
-  readonly sent: ClientMessage[] = [];
-  closed = false;
-
-  constructor(url: string, handlers: SocketHandlers) {
-    this.url = url;
-    this.handlers = handlers;
-  }
-
-  send(data: string): void {
-    this.sent.push(JSON.parse(data) as ClientMessage);
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  open(): void {
-    this.handlers.open();
-  }
-
-  receive(message: ServerMessage | Record<string, unknown>): void {
-    this.handlers.message(JSON.stringify(message));
-  }
-
-  drop(code = 1006): void {
-    this.handlers.close(code, '');
-  }
-
-  types(): string[] {
-    return this.sent.map((m) => m.type);
-  }
-}
+import { FakeSocket } from './fake-socket.ts';
 
 const guest: AuthProvider = { kind: 'guest', credentials: () => Promise.resolve({ kind: 'guest', token: 'tok' }) };
 const matrix: AuthProvider = {

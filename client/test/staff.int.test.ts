@@ -199,6 +199,14 @@ describe('the staff client', () => {
     expect(copied).toContain(pin);
     expect(copied).toContain(joinUrl);
     expect(copied).toContain(info.dialInNumber);
+
+    // The moderator PIN: switched on, then fetched from the gateway (it is not in room state).
+    await page.locator('input[data-action=moderator-pin]').check();
+    await page.locator('button[data-action=show-moderator-pin]').click({ timeout: 20_000 });
+    const moderatorPin = await page.locator('[data-moderator-pin]').textContent({ timeout: 20_000 });
+    expect(moderatorPin).toMatch(/^\d{10,}$/);
+    expect(moderatorPin).not.toBe(pin);
+    expect(copied).not.toContain(moderatorPin);
     await browserA.screenshot('staff-2-group-settings');
   });
 

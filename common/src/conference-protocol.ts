@@ -148,6 +148,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     participantId: z.string().nullable(),
     /** For the "audio via phone" tab, while guest access is on. */
     dialIn: z.object({ number: z.string(), pin: z.string() }).nullable(),
+    /** The group's moderator PIN, told to moderators only (never in room state). */
+    moderatorPin: z.string().optional(),
     /** Where the page relays media through when a direct path fails (absent: none configured). */
     iceServers: z.array(iceServerSchema).optional(),
   }),

@@ -2,7 +2,8 @@
 // validate with. Authenticated with the shared bearer secret (internalApi.secret).
 //
 // gateway → bridge (bridge's internal API):
-//   POST /internal/v1/lookup                      {pin} | {token}  → GroupInfo | 404
+//   POST /internal/v1/lookup                      {pin}            → GroupPinAccess | 404
+//                                                 {token}          → GroupInfo | 404
 //                                                 {extension}      → FixedRoomInfo | 404
 //                                                 {extension, pin} → FixedRoomAccess | 404
 //   GET  /internal/v1/groups/:roomId                                → GroupInfo | 404
@@ -85,9 +86,19 @@ export interface GroupInfo {
   extension: string | null;
   /** Number and PIN for the "audio via phone" route, while guest access is on. */
   dialIn: { number: string; pin: string } | null;
+  /**
+   * The group's moderator PIN, while guest access is on and members chose one. Never shown to
+   * participants: the gateway tells it only to moderators.
+   */
+  moderatorPin: string | null;
   /** Local joined members: they moderate the conference. */
   moderators: string[];
   members: { userId: string; displayName: string | null; kind: 'staff' | 'federated' }[];
+}
+
+/** The answer to {pin}: the group, and whether it was its guest PIN or its moderator PIN. */
+export interface GroupPinAccess extends GroupInfo {
+  role: 'participant' | 'moderator';
 }
 
 export const participantIdSchema = z.string().regex(/^[a-z0-9]{4,32}$/, 'lowercase letters and digits, 4 to 32');

@@ -1,5 +1,12 @@
 // The gateway's calls to the bridge's internal API (common/src/internal-protocol.ts).
-import type { ConferenceReport, FixedRoomAccess, FixedRoomInfo, GroupInfo, GuestMessage } from '@foyer/common';
+import type {
+  ConferenceReport,
+  FixedRoomAccess,
+  FixedRoomInfo,
+  GroupInfo,
+  GroupPinAccess,
+  GuestMessage,
+} from '@foyer/common';
 
 export class BridgeApiError extends Error {
   override name = 'BridgeApiError';
@@ -35,9 +42,12 @@ export class BridgeClient {
     return { status: res.status, body: json };
   }
 
-  /** The group whose guest access has this PIN, or undefined (unknown or revoked). */
-  async lookupPin(pin: string): Promise<GroupInfo | undefined> {
-    const r = await this.call<GroupInfo>('POST', '/internal/v1/lookup', { pin });
+  /**
+   * The group whose guest access has this PIN (role participant) or moderator PIN (role
+   * moderator), or undefined (unknown or revoked).
+   */
+  async lookupPin(pin: string): Promise<GroupPinAccess | undefined> {
+    const r = await this.call<GroupPinAccess>('POST', '/internal/v1/lookup', { pin });
     return r.status === 200 ? r.body : undefined;
   }
 

@@ -180,7 +180,7 @@ export class CallHandler {
           check: async (pin) => {
             if (!room) {
               const group = await this.d.bridge.lookupPin(pin);
-              return group && { roomId: group.roomId, moderator: false };
+              return group && { roomId: group.roomId, moderator: group.role === 'moderator' };
             }
             const access = await this.d.bridge.checkRoomPin(room.extension, pin);
             return access && { roomId: access.roomId, moderator: access.role === 'moderator' };

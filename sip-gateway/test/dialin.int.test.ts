@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isAlive } from '../../scripts/lib/stack/proc.ts';
-import { Baresip } from '../../tests/helpers/baresip.ts';
+import { startPhonePair } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import {
   cs,
@@ -25,7 +25,6 @@ import {
   ANSWERED,
   CALLER_BYE,
   EXPECT_BYE,
-  freePort,
   infoKeys,
   INVITE,
   rfc4733Keys,
@@ -158,32 +157,17 @@ ${ACK_FAILURE(8)}`),
 });
 
 describe('the conference with a moderator', () => {
-  const phones: Baresip[] = [];
+  let stopPhones: () => Promise<void> = () => Promise.resolve();
   let moderator: ConferenceClient | undefined;
 
   afterAll(async () => {
     await moderator?.close();
-    for (const p of phones) {
-      await p.stop();
-      p.cleanup();
-    }
+    await stopPhones();
   });
 
   it('callers hear each other only while a moderator is there, hold music otherwise; mute works, also by *6', async () => {
-    const rtpBase = 46000 + Math.floor(Math.random() * 500) * 4;
-    for (const [i, hz] of [440, 1000].entries()) {
-      const sipPort = await freePort();
-      phones.push(
-        await Baresip.start({
-          name: `caller${i}`,
-          sipPort,
-          ctrlPort: await freePort(),
-          rtpPorts: [rtpBase + i * 100, rtpBase + i * 100 + 99],
-          toneHz: hz,
-        }),
-      );
-    }
-    const [a, b] = phones as [Baresip, Baresip];
+    const { a, b, stop } = await startPhonePair('caller', 46000 + Math.floor(Math.random() * 500) * 4);
+    stopPhones = stop;
     moderator = await ConferenceClient.asMember(info, alice, roomId);
     expect(moderator.messages[0]).toMatchObject({ type: 'welcome', role: 'moderator' });
 
@@ -240,7 +224,7 @@ describe('the conference with a moderator', () => {
     );
 
     const hungUpAt = Date.now();
-    for (const p of phones) await p.hangup();
+    for (const p of [a, b]) await p.hangup();
     await eventually(async () => (await phoneMembers()).length === 0, 'callers to leave the room');
 
     const waiting = b.heard(hungUpAt, waitFrom, waitTo);

@@ -4,19 +4,10 @@
 // state on the conference WebSocket without joining it.
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Baresip } from '../../tests/helpers/baresip.ts';
+import { startPhonePair } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import { cs, enc, eventually, newUser, type TestUser } from '../../tests/helpers/matrix.ts';
-import {
-  ANSWERED,
-  CALLER_BYE,
-  EXPECT_BYE,
-  INVITE,
-  freePort,
-  rfc4733Keys,
-  runSipp,
-  scenario,
-} from '../../tests/helpers/sipp.ts';
+import { ANSWERED, CALLER_BYE, EXPECT_BYE, INVITE, rfc4733Keys, runSipp, scenario } from '../../tests/helpers/sipp.ts';
 import { adminApi } from '../../tests/helpers/admin.ts';
 import { testStack } from '../../tests/helpers/stack.ts';
 
@@ -84,26 +75,8 @@ describe('a fixed room with its own extension', () => {
     expect(room.pin).toMatch(/^[1-9][0-9]{7,}$/);
     const probe = await watch(staff, room.roomId);
     cleanup.push(() => probe.close());
-    const phones: Baresip[] = [];
-    cleanup.push(async () => {
-      for (const p of phones) {
-        await p.stop();
-        p.cleanup();
-      }
-    });
-    const rtpBase = 48000 + randomInt(0, 200) * 4;
-    for (const [i, hz] of [440, 1000].entries()) {
-      phones.push(
-        await Baresip.start({
-          name: `room${i}`,
-          sipPort: await freePort(),
-          ctrlPort: await freePort(),
-          rtpPorts: [rtpBase + i * 100, rtpBase + i * 100 + 99],
-          toneHz: hz,
-        }),
-      );
-    }
-    const [a, b] = phones as [Baresip, Baresip];
+    const { a, b, stop } = await startPhonePair('room', 48000 + randomInt(0, 200) * 4);
+    cleanup.push(stop);
     const uri = `sip:${room.extension}@${sip.host}:${sip.port}`;
 
     // A: PIN, then "say your name" — A's tone is the name (4 s) — then alone with music.

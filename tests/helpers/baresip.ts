@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rms, toneRatio } from '../../sip-gateway/src/media/audio.ts';
 import { mono, readWav } from '../../sip-gateway/src/media/wav.ts';
+import { freePort } from './sipp.ts';
 
 export interface BaresipEvent {
   type: string;
@@ -207,4 +208,39 @@ export class Baresip {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Two phones for who-hears-whom tests: A sends 440 Hz, B 1000 Hz, each with 100 RTP ports from
+ * `rtpBase`. `stop` ends and removes both (for afterAll or a cleanup list).
+ */
+export async function startPhonePair(
+  name: string,
+  rtpBase: number,
+): Promise<{ a: Baresip; b: Baresip; stop: () => Promise<void> }> {
+  const phones: Baresip[] = [];
+  const stop = async () => {
+    for (const p of phones) {
+      await p.stop();
+      p.cleanup();
+    }
+  };
+  try {
+    for (const [i, hz] of [440, 1000].entries()) {
+      phones.push(
+        await Baresip.start({
+          name: `${name}${i}`,
+          sipPort: await freePort(),
+          ctrlPort: await freePort(),
+          rtpPorts: [rtpBase + i * 100, rtpBase + i * 100 + 99],
+          toneHz: hz,
+        }),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const [a, b] = phones as [Baresip, Baresip];
+  return { a, b, stop };
 }

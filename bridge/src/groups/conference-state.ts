@@ -29,6 +29,8 @@ export function conferenceContent(
     status: group.conferenceStatus,
     waiting: participants.filter((p) => p.waiting && !p.removed).length,
     ...(fixed ? { fixed_room: true } : {}),
+    // Only that there is one: the PIN itself never goes into room state.
+    ...(on && !fixed && group.moderatorPin ? { moderator_pin: true } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // Groups are rooms the bot has joined. This class reacts to their events (membership, names,
 // power levels, guest-access requests, chat) and answers the gateway's questions about them.
 // Everything it needs to remember is in the store, so a restart loses nothing.
-import type { ChatMessage, ConferenceReport, GroupInfo, Logger } from '@foyer/common';
+import type { ChatMessage, ConferenceReport, GroupInfo, GroupPinAccess, Logger } from '@foyer/common';
 import { safeEqual } from '@foyer/common';
 import { memberContentSchema, type RoomEvent } from '../appservice/events.ts';
 import { toChatMessage } from '../chat/relay.ts';
@@ -285,34 +285,56 @@ export class GroupManager {
     const extra = unknownKeys(content);
     if (extra.length) log.info({ roomId: group.roomId, extra }, 'unknown fields in a guest-access request ignored');
 
-    const { enabled, regenerate } = parsed.data;
+    const { enabled, regenerate, moderator_pin: moderatorPin } = parsed.data;
+    const hasModeratorPin = group.guestAccess && group.moderatorPin !== null;
     if (enabled && (!group.guestAccess || regenerate)) {
-      await this.issueCredentials(group.roomId);
+      const withModeratorPin = moderatorPin ?? hasModeratorPin;
+      await this.issueCredentials(group.roomId, withModeratorPin);
       if (group.guestAccess) await this.disconnectAll(group.roomId);
-      log.info({ roomId: group.roomId, by: sender, rotated: group.guestAccess }, 'guest access on');
+      log.info(
+        { roomId: group.roomId, by: sender, rotated: group.guestAccess, moderatorPin: withModeratorPin },
+        'guest access on',
+      );
       await this.writer.flush(group.roomId);
       await api.sendNotice(group.roomId, group.guestAccess ? notices.guestAccessRotated() : notices.guestAccessOn());
+      if (withModeratorPin && !hasModeratorPin) await api.sendNotice(group.roomId, notices.moderatorPinOn());
     } else if (!enabled && group.guestAccess) {
       await store.clearGuestCredentials(group.roomId);
       await this.disconnectAll(group.roomId);
       log.info({ roomId: group.roomId, by: sender }, 'guest access off; PIN and link revoked');
       await this.writer.flush(group.roomId);
       await api.sendNotice(group.roomId, notices.guestAccessOff());
+    } else if (enabled && moderatorPin !== undefined && moderatorPin !== hasModeratorPin) {
+      // Callers already in keep their role; the PIN stops (or starts) working for new calls.
+      if (moderatorPin) await this.issueModeratorPin(group.roomId);
+      else await store.setModeratorPin(group.roomId, null);
+      log.info({ roomId: group.roomId, by: sender }, moderatorPin ? 'moderator PIN on' : 'moderator PIN off');
+      await this.writer.flush(group.roomId);
+      await api.sendNotice(group.roomId, moderatorPin ? notices.moderatorPinOn() : notices.moderatorPinOff());
     } else {
       await this.writer.flush(group.roomId);
     }
   }
 
-  private async issueCredentials(roomId: string): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
+  private async issueCredentials(roomId: string, withModeratorPin: boolean): Promise<void> {
+    await this.retryUntilFree(() => {
       const linkToken = newLinkToken();
-      const ok = await this.o.store.setGuestCredentials(roomId, {
+      return this.o.store.setGuestCredentials(roomId, {
         pin: newPin(this.o.pinDigits),
         linkToken,
         linkTokenHash: hashToken(linkToken),
+        moderatorPin: withModeratorPin ? newPin(this.o.pinDigits) : null,
       });
-      if (ok) return;
-    }
+    });
+  }
+
+  private issueModeratorPin(roomId: string): Promise<void> {
+    return this.retryUntilFree(() => this.o.store.setModeratorPin(roomId, newPin(this.o.pinDigits)));
+  }
+
+  /** Random PINs collide rarely; a few draws settle it, or the PIN length is too short. */
+  private async retryUntilFree(attempt: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 8; i++) if (await attempt()) return;
     throw new Error('could not find an unused PIN; raise bridge.pinDigits');
   }
 
@@ -468,15 +490,24 @@ export class GroupManager {
       guestAccess: group.guestAccess,
       extension: (await this.o.store.getFixedRoomByRoomId(group.roomId))?.extension ?? null,
       dialIn: group.guestAccess && group.pin ? { number: this.o.dialInNumber, pin: group.pin } : null,
+      moderatorPin: group.guestAccess ? group.moderatorPin : null,
       moderators: members.filter((m) => m.kind === 'staff').map((m) => m.userId),
       members,
     };
   }
 
-  async lookupPin(pin: string): Promise<GroupInfo | undefined> {
+  /** The group whose guest PIN (a participant) or moderator PIN (a moderator) this is. */
+  async lookupPin(pin: string): Promise<GroupPinAccess | undefined> {
     if (!PIN_PATTERN.test(pin)) return undefined;
     const group = await this.o.store.findGroupByPin(pin);
-    return group && group.pin !== null && safeEqual(group.pin, pin) ? this.info(group) : undefined;
+    if (!group) return undefined;
+    const role =
+      group.pin !== null && safeEqual(group.pin, pin)
+        ? 'participant'
+        : group.moderatorPin !== null && safeEqual(group.moderatorPin, pin)
+          ? 'moderator'
+          : undefined;
+    return role && { ...(await this.info(group)), role };
   }
 
   async lookupToken(token: string): Promise<GroupInfo | undefined> {

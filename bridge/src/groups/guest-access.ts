@@ -5,10 +5,12 @@ import { z } from 'zod';
 export const guestAccessContentSchema = z.object({
   enabled: z.boolean({ error: '"enabled" must be true or false' }),
   regenerate: z.boolean({ error: '"regenerate" must be true or false' }).optional(),
+  /** A second PIN that makes a caller a moderator; absent: keep it as it is. */
+  moderator_pin: z.boolean({ error: '"moderator_pin" must be true or false' }).optional(),
 });
 export type GuestAccessRequest = z.infer<typeof guestAccessContentSchema>;
 
-const KNOWN_KEYS = new Set(['enabled', 'regenerate']);
+const KNOWN_KEYS = new Set(['enabled', 'regenerate', 'moderator_pin']);
 export function unknownKeys(content: Record<string, unknown>): string[] {
   return Object.keys(content).filter((k) => !KNOWN_KEYS.has(k));
 }

@@ -29,6 +29,13 @@ export const notices = {
       'Gastzugang ist eingeschaltet: Einwahlnummer, PIN und Gast-Link stehen in den Gruppendetails.',
       'Guest access is on: dial-in number, PIN and guest link are in the group details.',
     ),
+  moderatorPinOn: () =>
+    both(
+      'Moderatoren-PIN ist eingeschaltet: Wer sie bei der Einwahl eingibt, moderiert die Konferenz. Sie steht nicht in der Gruppe (Partner anderer Server könnten sie lesen); Mitglieder dieses Servers sehen sie im Foyer-Client unter Einstellungen und auf der Konferenzseite.',
+      'Moderator PIN is on: a caller who enters it moderates the conference. It is not stored in the group (partners on other servers could read it); members on this server see it in the Foyer client under settings and on the conference page.',
+    ),
+  moderatorPinOff: () =>
+    both('Moderatoren-PIN ist ausgeschaltet: Sie gilt nicht mehr.', 'Moderator PIN is off: it no longer works.'),
   guestAccessRotated: () =>
     both(
       'Gastzugang: PIN und Gast-Link wurden erneuert; die bisherigen gelten nicht mehr.',

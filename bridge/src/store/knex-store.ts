@@ -17,6 +17,7 @@ interface GroupRow {
   name: string | null;
   guest_access: boolean;
   pin: string | null;
+  moderator_pin: string | null;
   link_token: string | null;
   conference_status: ConferenceStatus;
   power_notice_sent: boolean;
@@ -39,6 +40,7 @@ const toGroup = (r: GroupRow): Group => ({
   name: r.name,
   guestAccess: r.guest_access,
   pin: r.pin,
+  moderatorPin: r.moderator_pin,
   linkToken: r.link_token,
   conferenceStatus: r.conference_status,
   powerNoticeSent: r.power_notice_sent,
@@ -61,6 +63,7 @@ const GROUP_COLUMNS = [
   'name',
   'guest_access',
   'pin',
+  'moderator_pin',
   'link_token',
   'conference_status',
   'power_notice_sent',
@@ -183,11 +186,36 @@ export class KnexBridgeStore implements BridgeStore {
   }
 
   async setGuestCredentials(roomId: string, c: GuestCredentials): Promise<boolean> {
-    try {
-      await this.db('groups')
-        .where({ room_id: roomId })
-        .update({ guest_access: true, pin: c.pin, link_token: c.linkToken, link_token_hash: c.linkTokenHash });
+    return this.setPins(roomId, [c.pin, ...(c.moderatorPin ? [c.moderatorPin] : [])], {
+      guest_access: true,
+      pin: c.pin,
+      moderator_pin: c.moderatorPin,
+      link_token: c.linkToken,
+      link_token_hash: c.linkTokenHash,
+    });
+  }
+
+  async setModeratorPin(roomId: string, pin: string | null): Promise<boolean> {
+    if (pin === null) {
+      await this.db('groups').where({ room_id: roomId }).update({ moderator_pin: null });
       return true;
+    }
+    return this.setPins(roomId, [pin], { moderator_pin: pin });
+  }
+
+  /**
+   * Update a group with new PINs unless one of them is already some group's guest or moderator
+   * PIN (the columns' unique indexes cover each column; this covers one against the other).
+   */
+  private async setPins(roomId: string, pins: string[], update: Record<string, unknown>): Promise<boolean> {
+    if (new Set(pins).size !== pins.length) return false;
+    try {
+      return await this.db.transaction(async (trx) => {
+        const taken = await trx('groups').whereIn('pin', pins).orWhereIn('moderator_pin', pins).first('room_id');
+        if (taken) return false;
+        await trx('groups').where({ room_id: roomId }).update(update);
+        return true;
+      });
     } catch (err) {
       if (isUniqueViolation(err)) return false;
       throw err;
@@ -197,11 +225,15 @@ export class KnexBridgeStore implements BridgeStore {
   async clearGuestCredentials(roomId: string): Promise<void> {
     await this.db('groups')
       .where({ room_id: roomId })
-      .update({ guest_access: false, pin: null, link_token: null, link_token_hash: null });
+      .update({ guest_access: false, pin: null, moderator_pin: null, link_token: null, link_token_hash: null });
   }
 
-  findGroupByPin(pin: string): Promise<Group | undefined> {
-    return this.groupWhere({ pin, guest_access: true });
+  async findGroupByPin(pin: string): Promise<Group | undefined> {
+    const row = (await this.db('groups')
+      .where({ guest_access: true })
+      .andWhere((q) => q.where({ pin }).orWhere({ moderator_pin: pin }))
+      .first(GROUP_COLUMNS)) as GroupRow | undefined;
+    return row && toGroup(row);
   }
 
   findGroupByLinkHash(hash: string): Promise<Group | undefined> {

@@ -135,4 +135,21 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('fixed_rooms');
     },
   },
+  {
+    name: '005_group_moderator_pin',
+    async up(db) {
+      // A group's optional second PIN: it makes a caller a moderator. Unlike the guest PIN it is
+      // never written to room state (federated members would read it); members fetch it through
+      // the gateway. Unique like the guest PIN, and never equal to any group's guest PIN (checked
+      // by the store when it allocates).
+      await db.schema.alterTable('groups', (t) => {
+        t.text('moderator_pin').unique();
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('groups', (t) => {
+        t.dropColumn('moderator_pin');
+      });
+    },
+  },
 ];

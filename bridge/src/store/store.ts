@@ -8,6 +8,8 @@ export interface Group {
   name: string | null;
   guestAccess: boolean;
   pin: string | null;
+  /** The optional second PIN that makes a caller a moderator (only with guest access). */
+  moderatorPin: string | null;
   linkToken: string | null;
   conferenceStatus: ConferenceStatus;
   powerNoticeSent: boolean;
@@ -43,6 +45,8 @@ export interface GuestCredentials {
   pin: string;
   linkToken: string;
   linkTokenHash: string;
+  /** Null: the group has no moderator PIN. */
+  moderatorPin: string | null;
 }
 
 export interface BridgeStore extends FixedRoomStore {
@@ -59,9 +63,15 @@ export interface BridgeStore extends FixedRoomStore {
   setConferenceStatus(roomId: string, status: ConferenceStatus): Promise<void>;
   deleteGroup(roomId: string): Promise<void>;
 
-  /** Store new guest credentials; false when the PIN or token collides (caller retries). */
+  /**
+   * Store new guest credentials; false when a PIN is taken (as any group's guest or moderator
+   * PIN) or the token collides: the caller draws again.
+   */
   setGuestCredentials(roomId: string, creds: GuestCredentials): Promise<boolean>;
+  /** Set (false when taken, as above) or clear a group's moderator PIN. */
+  setModeratorPin(roomId: string, pin: string | null): Promise<boolean>;
   clearGuestCredentials(roomId: string): Promise<void>;
+  /** The group with guest access whose guest PIN or moderator PIN this is. */
   findGroupByPin(pin: string): Promise<Group | undefined>;
   findGroupByLinkHash(hash: string): Promise<Group | undefined>;
 

@@ -31,8 +31,20 @@ export async function createGroup(
   return roomId;
 }
 
-export function setGuestAccess(client: MatrixClient, roomId: string, enabled: boolean, regenerate = false) {
-  const content = regenerate ? { enabled, regenerate: true } : { enabled };
+/**
+ * Ask the bot for guest mode. `regenerate`: new PIN and link (and moderator PIN); `moderatorPin`:
+ * turn the second PIN on or off (left out: the bot keeps it as it is).
+ */
+export function setGuestAccess(
+  client: MatrixClient,
+  roomId: string,
+  request: { enabled: boolean; regenerate?: boolean; moderatorPin?: boolean },
+) {
+  const content = {
+    enabled: request.enabled,
+    ...(request.regenerate ? { regenerate: true } : {}),
+    ...(request.moderatorPin === undefined ? {} : { moderator_pin: request.moderatorPin }),
+  };
   return client.sendStateEvent(roomId, 'org.foyer.guest_access', content, '');
 }
 

@@ -7,11 +7,13 @@ export interface FoyerConferenceContent {
   join_url?: string | null;
   status?: string;
   waiting?: number;
+  /** A moderator PIN exists (the PIN itself is never in room state). */
+  moderator_pin?: boolean;
 }
 
 declare module 'matrix-js-sdk/lib/@types/event.js' {
   interface StateEvents {
-    'org.foyer.guest_access': { enabled: boolean; regenerate?: boolean };
+    'org.foyer.guest_access': { enabled: boolean; regenerate?: boolean; moderator_pin?: boolean };
     'org.foyer.conference': FoyerConferenceContent;
   }
   interface RoomAccountDataEvents {

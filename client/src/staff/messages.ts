@@ -87,6 +87,13 @@ export interface StaffMessages {
   copyText: (name: string, number: string, pin: string, link: string) => string;
   newPinAndLink: string;
   waitingForBot: string;
+  moderatorPinSwitch: string;
+  moderatorPinHint: string;
+  moderatorPin: string;
+  showModeratorPin: string;
+  moderatorPinLoading: string;
+  moderatorPinUnavailable: string;
+  moderatorPinFailed: (reason: string) => string;
   actionFailed: string;
   // conference
   joinConference: string;
@@ -184,6 +191,14 @@ export const enStaff: StaffMessages = {
     `Conference “${name}”\nDial in: ${number}\nPIN: ${pin}\nIn the browser: ${link}`,
   newPinAndLink: 'New PIN and link',
   waitingForBot: 'Waiting for the PIN and link…',
+  moderatorPinSwitch: 'Moderator PIN',
+  moderatorPinHint:
+    'A second PIN for staff: callers who enter it moderate the conference, so a meeting can run by phone alone. Only members of this server can see it.',
+  moderatorPin: 'Moderator PIN',
+  showModeratorPin: 'Show moderator PIN',
+  moderatorPinLoading: 'Asking the conference server…',
+  moderatorPinUnavailable: 'The conference server has no moderator PIN for you.',
+  moderatorPinFailed: (reason) => `The moderator PIN could not be fetched: ${reason}`,
   actionFailed: 'That did not work. Please try again.',
   joinConference: 'Join the conference',
   leaveConference: 'Leave the conference',
@@ -283,6 +298,14 @@ export const deStaff: StaffMessages = {
   copyText: (name, number, pin, link) => `Konferenz „${name}“\nEinwahl: ${number}\nPIN: ${pin}\nIm Browser: ${link}`,
   newPinAndLink: 'Neue PIN und neuer Link',
   waitingForBot: 'PIN und Link werden erstellt …',
+  moderatorPinSwitch: 'Moderatoren-PIN',
+  moderatorPinHint:
+    'Eine zweite PIN für Mitarbeiter: Wer sie bei der Einwahl eingibt, moderiert die Konferenz – so läuft ein Termin auch nur per Telefon. Nur Mitglieder dieses Servers sehen sie.',
+  moderatorPin: 'Moderatoren-PIN',
+  showModeratorPin: 'Moderatoren-PIN anzeigen',
+  moderatorPinLoading: 'Konferenzserver wird gefragt …',
+  moderatorPinUnavailable: 'Der Konferenzserver hat keine Moderatoren-PIN für Sie.',
+  moderatorPinFailed: (reason) => `Die Moderatoren-PIN konnte nicht abgerufen werden: ${reason}`,
   actionFailed: 'Das hat nicht geklappt. Bitte versuchen Sie es noch einmal.',
   joinConference: 'An der Konferenz teilnehmen',
   leaveConference: 'Konferenz verlassen',

@@ -250,6 +250,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           name: identity.group.name,
           participantId: null,
           dialIn: identity.group.dialIn ?? null,
+          ...(identity.moderator && identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
           iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
         });
         pushState();
