@@ -40,6 +40,12 @@ COPY config/ config/
 
 FROM runtime AS bridge
 COPY bridge/ bridge/
+# The admin command line for fixed conference rooms, run next to the bridge it talks to:
+#   docker compose exec bridge foyer-admin rooms list
+COPY scripts/lib/admin/ scripts/lib/admin/
+RUN printf '#!/bin/sh\nexec node /app/scripts/lib/admin/main.ts "$@"\n' > /usr/local/bin/foyer-admin \
+  && chmod 755 /usr/local/bin/foyer-admin
+ENV FOYER_CONFIG=/etc/foyer/foyer.yaml
 # Files stay root-owned: the service can read its code but not change it.
 USER node
 # 9000: appservice (Synapse -> bridge); 9001: internal API, /health, /metrics.

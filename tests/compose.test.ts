@@ -464,6 +464,15 @@ describe('Dockerfiles', () => {
     });
   }
 
+  it('the bridge image carries foyer-admin, reading the mounted config', () => {
+    const bridge = stage(dockerfile(FOYER_DOCKERFILE), 'bridge');
+    expect(bridge.some((i) => i.op === 'COPY' && i.args === 'scripts/lib/admin/ scripts/lib/admin/')).toBe(true);
+    const wrapper = bridge.find((i) => i.op === 'RUN' && i.args.includes('/usr/local/bin/foyer-admin'));
+    expect(wrapper?.args).toContain('/app/scripts/lib/admin/main.ts');
+    expect(existsSync(join(ROOT, 'scripts/lib/admin/main.ts'))).toBe(true);
+    expect(bridge.some((i) => i.op === 'ENV' && i.args === 'FOYER_CONFIG=/etc/foyer/foyer.yaml')).toBe(true);
+  });
+
   it('the client image builds the static app in its build stage', () => {
     const steps = dockerfile(FOYER_DOCKERFILE);
     expect(steps.some((i) => i.op === 'RUN' && i.args.includes('npm run build --workspace client'))).toBe(true);

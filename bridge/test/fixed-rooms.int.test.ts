@@ -191,6 +191,53 @@ describe('fixed conference rooms', () => {
     expect(gone.stderr).toMatch(/^foyer-admin: refused \(404\): no fixed room/);
   });
 
+  it('repair: a room whose Matrix room was deleted outside Foyer gets a new one, with extension and PIN kept', async () => {
+    const ext = newExtension();
+    const created = await admin('POST', '/rooms', { name: 'Lager', extension: ext, invite: [staff.userId] });
+    expect(created.status).toBe(201);
+    const room = created.body as unknown as RoomAnswer;
+    const fine = await cli(['rooms', 'repair', room.id]);
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stdout).toContain('nothing to repair');
+
+    // A server admin deletes the Matrix room with Synapse's own API, past Foyer.
+    const serverAdmin = await login(info, info.accounts.admin.userId, info.accounts.admin.password);
+    const del = await fetch(`${info.homeserverUrl}/_synapse/admin/v2/rooms/${enc(room.roomId)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${serverAdmin.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ purge: true }),
+    });
+    expect(del.status).toBe(200);
+    // The bridge sees the bot removed: the listing says so, and calls still reach the room's PIN.
+    const missing = await eventually(async () => {
+      const r = await admin('GET', `/rooms/${room.id}`);
+      return r.body.matrixRoom === 'missing' ? r : undefined;
+    }, 'the room to show as missing');
+    expect(missing.status).toBe(200);
+    const list = await cli(['rooms', 'list']);
+    expect(list.stdout).toMatch(/MISSING/);
+    expect((await lookup({ extension: ext, pin: room.pin })).status).toBe(200);
+
+    const repaired = await cli(['rooms', 'repair', ext, '--invite', staff.userId, '--json']);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    const answer = JSON.parse(repaired.stdout) as RoomAnswer & { repaired: boolean; previousRoomId: string };
+    expect(answer).toMatchObject({ repaired: true, previousRoomId: room.roomId, matrixRoom: 'ok', extension: ext });
+    expect(answer.roomId).not.toBe(room.roomId);
+    expect(repaired.stdout).not.toContain(room.pin ?? 'no pin');
+
+    // The new room is a group like the first: staff invited, the room's own number and PIN shown,
+    // and the gateway's lookups lead there.
+    await cs(info, staff, 'POST', `/rooms/${enc(answer.roomId)}/join`, {});
+    const conf = await eventually(
+      () => stateOf<Conference>(info, staff, answer.roomId, 'org.foyer.conference'),
+      'org.foyer.conference in the new room',
+    );
+    expect(conf).toMatchObject({ fixed_room: true, dial_in: { pin: room.pin } });
+    expect((await lookup({ extension: ext, pin: room.pin })).body).toMatchObject({ roomId: answer.roomId });
+    expect((await lookup({ extension: ext })).body).toMatchObject({ roomId: answer.roomId });
+    expect((await admin('DELETE', `/rooms/${room.id}`)).status).toBe(200);
+  });
+
   it('through the API: validation, duplicates, secrets, PIN changes, no PIN', async () => {
     const ext = newExtension();
     const created = await admin('POST', '/rooms', {

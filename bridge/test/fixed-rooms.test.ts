@@ -148,6 +148,16 @@ class MemoryRooms implements FixedRoomStore {
     return next;
   };
   deleteFixedRoom = async (id: string) => this.rooms.delete(id);
+  setFixedRoomMatrixRoom = async (id: string, roomId: string) => {
+    const r = this.rooms.get(id);
+    if (!r) return undefined;
+    const next = { ...r, roomId, updatedAt: new Date() };
+    this.rooms.set(id, next);
+    return next;
+  };
+  /** Groups the bridge knows: every room it made, unless a test says one is lost. */
+  lost = new Set<string>();
+  getGroup = async (roomId: string) => (this.lost.has(roomId) ? undefined : { roomId });
 }
 
 function setup() {
@@ -155,6 +165,8 @@ function setup() {
   const notes: GatewayNotification[] = [];
   const made: string[] = [];
   const deleted: string[] = [];
+  const forgotten: string[] = [];
+  let homeserverDown = false;
   let n = 0;
   const groups = {
     createGroupRoom: async () => {
@@ -165,6 +177,11 @@ function setup() {
     renameRoom: async () => undefined,
     inviteStaff: async () => undefined,
     deleteGroupRoom: async (roomId: string) => void deleted.push(roomId),
+    roomHealth: async (roomId: string) => {
+      if (homeserverDown) throw new Error('connect ECONNREFUSED');
+      return store.lost.has(roomId) ? 'missing' : 'ok';
+    },
+    forgetLostRoom: async (roomId: string) => void forgotten.push(roomId),
   } as unknown as GroupManager;
   const rooms = new FixedRooms({
     store: store as unknown as BridgeStore,
@@ -175,7 +192,8 @@ function setup() {
     pinDigits: 10,
     lobbyNumber: '+49 991 1234 166',
   });
-  return { store, rooms, notes, made, deleted };
+  const setHomeserverDown = (down: boolean) => (homeserverDown = down);
+  return { store, rooms, notes, made, deleted, forgotten, setHomeserverDown };
 }
 
 const refusal = async (p: Promise<unknown>) => {
@@ -350,6 +368,12 @@ describe('foyer-admin command line', () => {
       kind: 'delete',
       ref: 'fr0123456789ab',
     });
+    expect(parseCommandLine(['rooms', 'repair', '4711', '--invite', '@a:x', '--invite', '@b:x']).command).toEqual({
+      kind: 'repair',
+      ref: '4711',
+      body: { invite: ['@a:x', '@b:x'] },
+    });
+    expect(parseCommandLine(['rooms', 'repair', '4711']).command).toEqual({ kind: 'repair', ref: '4711', body: {} });
   });
 
   it('refuses mistakes with one clear line', () => {
@@ -364,8 +388,40 @@ describe('foyer-admin command line', () => {
     expect(usage(['rooms', 'update', 'x'])).toMatch(/needs something to change/);
     expect(usage(['rooms', 'update'])).toMatch(/needs the room's ID or extension/);
     expect(usage(['rooms', 'delete', 'x'])).toMatch(/confirm with --yes/);
+    expect(usage(['rooms', 'repair', 'x', '--pin', '1'])).toBe(
+      '--pin does not apply to "rooms repair" (only --invite)',
+    );
+    expect(usage(['rooms', 'repair'])).toMatch(/needs the room's ID or extension/);
     expect(usage(['rooms', 'list', '--name', 'x'])).toBe('--name does not apply to "rooms list"');
     expect(usage(['rooms', 'update', 'x', '--max-participants', 'ten'])).toMatch(/^--max-participants: expected/);
     expect(usage(['rooms', 'list', '--colour'])).toMatch(/colour/);
+  });
+
+  it('repair: a room whose Matrix room is gone gets a new one; one in order is left alone', async () => {
+    const { rooms, store, notes, made, forgotten, setHomeserverDown } = setup();
+    const r = await rooms.create(createRoomSchema.parse({ name: 'Vertrieb', extension: '4711' }), actor);
+    const fine = await rooms.repair('4711', {}, actor);
+    expect(fine).toMatchObject({ repaired: false, roomId: r.roomId, matrixRoom: 'ok' });
+    expect(made).toHaveLength(1);
+
+    store.lost.add(r.roomId);
+    expect((await rooms.list())[0]?.matrixRoom).toBe('missing');
+    expect(await refusal(rooms.repair('4711', { invite: ['@eve:elsewhere.org'] }, actor))).toMatchObject({
+      status: 400,
+    });
+    setHomeserverDown(true);
+    expect(await refusal(rooms.repair('4711', {}, actor))).toMatchObject({ status: 502 });
+    setHomeserverDown(false);
+
+    const fixed = await rooms.repair(r.id, { invite: ['@staff:example.org'] }, actor);
+    expect(fixed).toMatchObject({ repaired: true, previousRoomId: r.roomId, matrixRoom: 'ok' });
+    expect(fixed.roomId).not.toBe(r.roomId);
+    expect(made).toHaveLength(2);
+    expect(forgotten).toEqual([r.roomId]);
+    // Extension, PIN and settings stay; the gateway forgets what it cached for the old room.
+    const now = await rooms.find('4711');
+    expect(now).toMatchObject({ roomId: fixed.roomId, extension: '4711', pin: store.rooms.get(r.id)?.pin });
+    expect(notes).toContainEqual({ type: 'room.updated', roomId: r.roomId, extension: '4711' });
+    expect((await rooms.checkPin('4711', String(r.pin)))?.roomId).toBe(fixed.roomId);
   });
 });

@@ -14,9 +14,17 @@ export interface FixedRoomView {
   holdMusic: { enabled: boolean; file: string | null };
   maxParticipants: number | null;
   startMuted: boolean;
+  /**
+   * 'missing': the bot no longer has the Matrix room behind it (deleted or the bot removed outside
+   * Foyer); calls still work, but nothing shows in Matrix until `rooms repair`.
+   */
+  matrixRoom: 'ok' | 'missing';
   createdAt: string;
   updatedAt: string;
 }
 
 /** The answer to create and change: the PINs appear here, once, when they were set or changed. */
 export type FixedRoomChange = FixedRoomView & { pin?: string | null; moderatorPin?: string | null };
+
+/** The answer to repair: a new Matrix room when the old one was gone, otherwise nothing done. */
+export type FixedRoomRepair = FixedRoomView & { repaired: boolean; previousRoomId?: string; message: string };

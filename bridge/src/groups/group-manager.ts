@@ -435,6 +435,28 @@ export class GroupManager {
     return this.serial(roomId, () => this.writer.flush(roomId));
   }
 
+  /**
+   * Whether the bot still has this room: known as a group and readable on the homeserver.
+   * 'missing' when deleted or the bot was removed; throws when the homeserver cannot be asked.
+   */
+  async roomHealth(roomId: string): Promise<'ok' | 'missing'> {
+    if (!(await this.o.store.getGroup(roomId))) return 'missing';
+    try {
+      await this.o.api.roomState(roomId);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof MatrixError && (err.httpStatus === 403 || err.httpStatus === 404)) return 'missing';
+      throw err;
+    }
+  }
+
+  /** Forget a group whose room is gone (the gateway ends its conference there). */
+  forgetLostRoom(roomId: string): Promise<void> {
+    return this.serial(roomId, async () => {
+      if (await this.o.store.getGroup(roomId)) await this.forgetGroup(roomId);
+    });
+  }
+
   /** An administrator deleted the room's record: delete the Matrix room like an empty group's. */
   deleteGroupRoom(roomId: string, message: string): Promise<void> {
     return this.serial(roomId, async () => {

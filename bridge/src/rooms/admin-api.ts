@@ -6,14 +6,15 @@
 //   GET    /admin/v1/rooms/:ref       → FixedRoomView            (ref: the ID fr… or the extension)
 //   PATCH  /admin/v1/rooms/:ref       UpdateRoomRequest → FixedRoomChange (a PIN when changed)
 //   DELETE /admin/v1/rooms/:ref       → {deleted: true, id, roomId, matrixRoomRemoved}
+//   POST   /admin/v1/rooms/:ref/repair {invite?} → FixedRoomRepair (a new Matrix room if it was gone)
 //
 // Errors: {error, message} with 400 (message names the field), 401, 404, 409 (extension taken),
 // 502 (the homeserver refused). Every action and every refusal is logged, never a PIN.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { requireBearer, type Logger } from '@foyer/common';
-import { FixedRoomError, view, type Actor, type FixedRooms } from './fixed-rooms.ts';
-import { createRoomSchema, describeError, updateRoomSchema } from './validation.ts';
+import { FixedRoomError, type Actor, type FixedRooms } from './fixed-rooms.ts';
+import { createRoomSchema, describeError, repairRoomSchema, updateRoomSchema } from './validation.ts';
 
 export interface AdminApiDeps {
   /** adminApi.secret; undefined: the admin API is off and says so. */
@@ -95,7 +96,7 @@ export function registerAdminApi(app: FastifyInstance, d: AdminApiDeps): void {
     admin.get<{ Params: { ref: string } }>('/admin/v1/rooms/:ref', async (req, reply) => {
       const room = await d.rooms.find(req.params.ref);
       return room
-        ? view(room)
+        ? d.rooms.show(room)
         : reply
             .code(404)
             .send({ error: 'not_found', message: `no fixed room with ID or extension "${req.params.ref}"` });
@@ -105,6 +106,12 @@ export function registerAdminApi(app: FastifyInstance, d: AdminApiDeps): void {
       const body = parse(updateRoomSchema, req, reply, 'room.update');
       if (!body) return reply;
       return run(req, reply, 'room.update', () => d.rooms.update(req.params.ref, body, actorOf(req)));
+    });
+
+    admin.post<{ Params: { ref: string } }>('/admin/v1/rooms/:ref/repair', async (req, reply) => {
+      const body = parse(repairRoomSchema, req, reply, 'room.repair');
+      if (!body) return reply;
+      return run(req, reply, 'room.repair', () => d.rooms.repair(req.params.ref, body, actorOf(req)));
     });
 
     admin.delete<{ Params: { ref: string } }>('/admin/v1/rooms/:ref', async (req, reply) => {

@@ -7,7 +7,14 @@
 // only its (salted) hash is kept. Both are compared in constant time.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FixedRoomAccess, FixedRoomChange, FixedRoomInfo, FixedRoomView, Logger } from '@foyer/common';
+import type {
+  FixedRoomAccess,
+  FixedRoomChange,
+  FixedRoomInfo,
+  FixedRoomRepair,
+  FixedRoomView,
+  Logger,
+} from '@foyer/common';
 import { safeEqual } from '@foyer/common';
 import { randomBytes } from 'node:crypto';
 import type { GatewayNotifier } from '../gateway-notifier.ts';
@@ -50,7 +57,7 @@ export interface Actor {
   address?: string;
 }
 
-export const view = (r: FixedRoom): FixedRoomView => ({
+export const view = (r: FixedRoom, matrixRoom: FixedRoomView['matrixRoom']): FixedRoomView => ({
   id: r.id,
   roomId: r.roomId,
   name: r.name,
@@ -62,6 +69,7 @@ export const view = (r: FixedRoom): FixedRoomView => ({
   holdMusic: { enabled: r.holdMusic, file: r.holdMusicFile },
   maxParticipants: r.maxParticipants,
   startMuted: r.startMuted,
+  matrixRoom,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
@@ -82,7 +90,12 @@ export class FixedRooms {
   }
 
   async list(): Promise<FixedRoomView[]> {
-    return (await this.o.store.listFixedRooms()).map(view);
+    return Promise.all((await this.o.store.listFixedRooms()).map((r) => this.show(r)));
+  }
+
+  /** The view, with whether the bridge still knows the Matrix room (the bot was not removed). */
+  async show(r: FixedRoom): Promise<FixedRoomView> {
+    return view(r, (await this.o.store.getGroup(r.roomId)) ? 'ok' : 'missing');
   }
 
   /** A room by its ID (fr…) or its extension (digits, any formatting). */
@@ -124,6 +137,29 @@ export class FixedRooms {
       );
   }
 
+  /** The bot makes the Matrix room behind a fixed room; a refusal becomes a 502 for the admin. */
+  private async newMatrixRoom(
+    name: string,
+    number: string,
+    invite: string[] | undefined,
+    context: Record<string, unknown>,
+  ): Promise<string> {
+    try {
+      return await this.o.groups.createGroupRoom({
+        name,
+        topic: `Konferenzraum · Conference room ${number}`,
+        invite: invite ?? [],
+      });
+    } catch (err) {
+      this.o.log.error({ ...context, number, err: (err as Error).message }, 'admin: creating the Matrix room failed');
+      throw new FixedRoomError(
+        502,
+        'matrix_failed',
+        `the homeserver refused to create the room: ${(err as Error).message}`,
+      );
+    }
+  }
+
   private generatePin(unlike?: string | null): string {
     for (;;) {
       const pin = newPin(this.o.pinDigits);
@@ -140,24 +176,7 @@ export class FixedRooms {
     const pin = req.pin === undefined ? this.generatePin(req.moderatorPin) : req.pin;
     const moderatorPin = req.newModeratorPin ? this.generatePin(pin) : (req.moderatorPin ?? null);
 
-    let roomId: string;
-    try {
-      roomId = await groups.createGroupRoom({
-        name: req.name,
-        topic: `Konferenzraum · Conference room ${req.extension}`,
-        invite: req.invite ?? [],
-      });
-    } catch (err) {
-      log.error(
-        { ...actor, action: 'room.create', extension, err: (err as Error).message },
-        'admin: creating the Matrix room failed',
-      );
-      throw new FixedRoomError(
-        502,
-        'matrix_failed',
-        `the homeserver refused to create the room: ${(err as Error).message}`,
-      );
-    }
+    const roomId = await this.newMatrixRoom(req.name, req.extension, req.invite, { ...actor, action: 'room.create' });
     const id = newRoomId();
     const fields: FixedRoomFields = {
       name: req.name,
@@ -193,7 +212,7 @@ export class FixedRooms {
       },
       'admin: fixed room created',
     );
-    return { ...view(stored), pin, ...(moderatorPin !== null ? { moderatorPin } : {}) };
+    return { ...view(stored, 'ok'), pin, ...(moderatorPin !== null ? { moderatorPin } : {}) };
   }
 
   async update(ref: string, req: UpdateRoomRequest, actor: Actor): Promise<FixedRoomChange> {
@@ -264,7 +283,7 @@ export class FixedRooms {
       'admin: fixed room changed',
     );
     return {
-      ...view(updated),
+      ...(await this.show(updated)),
       ...(pin !== undefined ? { pin } : {}),
       ...(moderatorPin !== undefined ? { moderatorPin } : {}),
     };
@@ -297,6 +316,58 @@ export class FixedRooms {
       'admin: fixed room deleted',
     );
     return { id: room.id, roomId: room.roomId, matrixRoomRemoved };
+  }
+
+  /**
+   * A fixed room whose Matrix room was deleted (or the bot removed) outside Foyer gets a new one,
+   * made like at creation; its extension, PINs and settings stay. A room in order is left alone.
+   */
+  async repair(ref: string, req: { invite?: string[] | undefined }, actor: Actor): Promise<FixedRoomRepair> {
+    const { store, groups, log, gateway } = this.o;
+    const room = await this.mustFind(ref);
+    this.checkInvites(req.invite);
+    let health: 'ok' | 'missing';
+    try {
+      health = await groups.roomHealth(room.roomId);
+    } catch (err) {
+      throw new FixedRoomError(502, 'matrix_failed', `the homeserver could not be asked: ${(err as Error).message}`);
+    }
+    if (health === 'ok') {
+      log.info({ ...actor, action: 'room.repair', id: room.id, roomId: room.roomId }, 'admin: nothing to repair');
+      return { ...view(room, 'ok'), repaired: false, message: `the Matrix room ${room.roomId} is in order` };
+    }
+    await groups.forgetLostRoom(room.roomId);
+    const roomId = await this.newMatrixRoom(room.name, room.number, req.invite, {
+      ...actor,
+      action: 'room.repair',
+      id: room.id,
+    });
+    const updated = await store.setFixedRoomMatrixRoom(room.id, roomId);
+    if (!updated) {
+      // Deleted by another admin meanwhile: the new Matrix room goes again.
+      await groups.deleteGroupRoom(roomId, 'Konferenzraum gelöscht · Conference room deleted').catch(() => undefined);
+      throw new FixedRoomError(404, 'not_found', `no fixed room with ID or extension "${ref}"`);
+    }
+    await groups.refreshConference(roomId);
+    gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: room.extension });
+    log.info(
+      {
+        ...actor,
+        action: 'room.repair',
+        id: room.id,
+        extension: room.extension,
+        previousRoomId: room.roomId,
+        roomId,
+        invited: req.invite ?? [],
+      },
+      'admin: fixed room given a new Matrix room',
+    );
+    return {
+      ...view(updated, 'ok'),
+      repaired: true,
+      previousRoomId: room.roomId,
+      message: `the Matrix room ${room.roomId} was gone; the room now has ${roomId}`,
+    };
   }
 
   // ---- the gateway's side ---------------------------------------------------------------------

@@ -124,6 +124,9 @@ export const updateRoomSchema = z
   });
 export type UpdateRoomRequest = z.output<typeof updateRoomSchema>;
 
+/** POST /admin/v1/rooms/:id/repair: staff to invite to the new Matrix room, if one is made. */
+export const repairRoomSchema = z.strictObject({ invite: inviteSchema.optional() });
+
 /** A zod error as one line naming the field: "extension: expected digits, …". */
 export function describeError(err: z.ZodError): string {
   const issue = err.issues[0];

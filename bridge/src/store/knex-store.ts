@@ -411,4 +411,12 @@ export class KnexBridgeStore implements BridgeStore {
   async deleteFixedRoom(id: string): Promise<boolean> {
     return (await this.db('fixed_rooms').where({ id }).delete()) > 0;
   }
+
+  async setFixedRoomMatrixRoom(id: string, roomId: string): Promise<FixedRoom | undefined> {
+    const rows = (await this.db('fixed_rooms')
+      .where({ id })
+      .update({ room_id: roomId, updated_at: this.db.fn.now() })
+      .returning('*')) as FixedRoomRow[];
+    return rows[0] && toFixedRoom(rows[0]);
+  }
 }

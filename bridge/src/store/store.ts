@@ -125,4 +125,6 @@ export interface FixedRoomStore {
   insertFixedRoom(r: Omit<FixedRoom, 'createdAt' | 'updatedAt'>): Promise<FixedRoom | 'duplicate'>;
   updateFixedRoom(id: string, patch: Partial<FixedRoomFields>): Promise<FixedRoom | 'duplicate' | undefined>;
   deleteFixedRoom(id: string): Promise<boolean>;
+  /** Point a fixed room at a new Matrix room (repair). */
+  setFixedRoomMatrixRoom(id: string, roomId: string): Promise<FixedRoom | undefined>;
 }

@@ -15,6 +15,8 @@ commands:
   create --name NAME --extension EXT    a new room; its PIN is generated and shown once
   update <id|extension> [options]       change a room; a new PIN is shown once
   delete <id|extension> --yes           delete the room, its extension and its Matrix room
+  repair <id|extension> [--invite U]    a new Matrix room when the old one was deleted outside
+                                        Foyer (extension, PINs and settings stay)
 
 room options (create and update):
   --name NAME                 --extension EXT (digits, e.g. 4711 or "+49 991 1234 4711")
@@ -68,7 +70,8 @@ export type Command =
   | { kind: 'show'; ref: string }
   | { kind: 'create'; body: Record<string, unknown> }
   | { kind: 'update'; ref: string; body: Record<string, unknown> }
-  | { kind: 'delete'; ref: string };
+  | { kind: 'delete'; ref: string }
+  | { kind: 'repair'; ref: string; body: Record<string, unknown> };
 
 export interface ParsedCommandLine {
   command: Command;
@@ -137,7 +140,7 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
   const [group, cmd, ref, ...extra] = parsed.positionals;
   const base = { config: v.config, url: v.url, json: v.json ?? false };
   if (v.help || group === 'help') return { ...base, command: { kind: 'help' } };
-  if (group === undefined) throw new UsageError('missing command: rooms list|show|create|update|delete');
+  if (group === undefined) throw new UsageError('missing command: rooms list|show|create|update|delete|repair');
   if (group !== 'rooms') throw new UsageError(`unknown command "${group}" (try: rooms list)`);
   if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const roomOptionsGiven = ROOM_OPTIONS.filter((k) => v[k as keyof Values] !== undefined);
@@ -161,6 +164,14 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
       if (!v.yes)
         throw new UsageError('"rooms delete" removes the room and purges its Matrix room: confirm with --yes');
       return { ...base, command: { kind: 'delete', ref: needRef('delete') } };
+    case 'repair': {
+      const other = roomOptionsGiven.find((k) => k !== 'invite');
+      if (other) throw new UsageError(`--${other} does not apply to "rooms repair" (only --invite)`);
+      return {
+        ...base,
+        command: { kind: 'repair', ref: needRef('repair'), body: v.invite?.length ? { invite: v.invite } : {} },
+      };
+    }
     case 'create': {
       if (ref) throw new UsageError(`unexpected argument "${ref}" (use --name and --extension)`);
       if (!v.name) throw new UsageError('"rooms create" needs --name');
@@ -174,8 +185,8 @@ export function parseCommandLine(argv: string[]): ParsedCommandLine {
       return { ...base, command: { kind: 'update', ref: r, body } };
     }
     case undefined:
-      throw new UsageError('"rooms" needs a command: list, show, create, update or delete');
+      throw new UsageError('"rooms" needs a command: list, show, create, update, delete or repair');
     default:
-      throw new UsageError(`unknown command "rooms ${cmd}" (list, show, create, update or delete)`);
+      throw new UsageError(`unknown command "rooms ${cmd}" (list, show, create, update, delete or repair)`);
   }
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FixedRoomChange } from '@foyer/common';
+import type { FixedRoomChange, FixedRoomRepair } from '@foyer/common';
 import { listenerUrl, loadConfig } from '@foyer/config';
 import { parseCommandLine, USAGE, UsageError, type ParsedCommandLine } from './args.ts';
 
@@ -84,7 +84,7 @@ function details(r: RoomView): string {
     ['id', r.id],
     ['name', r.name],
     ['extension', r.number === r.extension ? r.extension : `${r.extension} (${r.number})`],
-    ['Matrix room', r.roomId],
+    ['Matrix room', r.matrixRoom === 'missing' ? `${r.roomId} MISSING (run: rooms repair ${r.id})` : r.roomId],
     ['PIN', r.pinRequired ? 'set' : 'none (no PIN asked)'],
     ['moderator PIN', r.hasModeratorPin ? 'set' : 'none'],
     ['announcement', yesNo(r.announce)],
@@ -108,7 +108,7 @@ function shownPins(r: RoomView): string {
 
 function table(rooms: RoomView[]): string {
   if (!rooms.length) return 'no fixed rooms';
-  const head = ['ID', 'EXTENSION', 'NAME', 'PIN', 'MOD-PIN', 'ANNOUNCE', 'HOLD MUSIC', 'MAX', 'MUTED'];
+  const head = ['ID', 'EXTENSION', 'NAME', 'PIN', 'MOD-PIN', 'ANNOUNCE', 'HOLD MUSIC', 'MAX', 'MUTED', 'MATRIX'];
   const rows = rooms.map((r) => [
     r.id,
     r.extension,
@@ -119,16 +119,18 @@ function table(rooms: RoomView[]): string {
     holdText(r),
     r.maxParticipants === null ? '-' : String(r.maxParticipants),
     yesNo(r.startMuted),
+    r.matrixRoom === 'missing' ? 'MISSING' : 'ok',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const lines = [head, ...rows].map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  if (rooms.some((r) => r.matrixRoom === 'missing'))
+    lines.push('', 'MISSING: the Matrix room was deleted outside Foyer; "rooms repair <id>" makes a new one.');
+  return lines.join('\n');
 }
 
 async function run(argv: string[]): Promise<string> {
@@ -157,6 +159,10 @@ async function run(argv: string[]): Promise<string> {
       const r = await call<RoomView>(c, 'PATCH', `/admin/v1/rooms/${enc(cmd.ref)}`, cmd.body);
       const pins = shownPins(r);
       return out(`changed fixed room ${r.id} "${r.name}" at extension ${r.extension}${pins ? `\n${pins}` : ''}`, r);
+    }
+    case 'repair': {
+      const r = await call<FixedRoomRepair>(c, 'POST', `/admin/v1/rooms/${enc(cmd.ref)}/repair`, cmd.body);
+      return out(`${r.repaired ? 'repaired' : 'nothing to repair'}: ${r.message}`, r);
     }
     case 'delete': {
       const r = await call<{ id: string; roomId: string; matrixRoomRemoved: boolean }>(
