@@ -119,6 +119,13 @@ describe('fixed room conferences', () => {
     expect(a.relay.muted).toBe(true);
     expect(m.relay.muted).toBe(false);
     expect(m.relay.heard).toContain('all-muted');
+    // The muted caller is told, once: a second *8 changes nothing for them.
+    expect(a.relay.heard.filter((h) => h === 'muted')).toHaveLength(1);
+    await m.press('*8');
+    expect(a.relay.heard.filter((h) => h === 'muted')).toHaveLength(1);
+    expect(await c.setMuted('a', false)).toBe(true);
+    expect(a.relay.muted).toBe(false);
+    expect(a.relay.heard.at(-1)).toBe('unmuted');
     await m.press('*7');
     expect(c.locked).toBe(false);
 

@@ -56,6 +56,11 @@ export interface StaffMessages {
   // groups
   newGroup: string;
   newGroupHeading: string;
+  newChat: string;
+  newChatHeading: string;
+  chatWith: (name: string) => string;
+  startingChat: string;
+  startChatFailed: string;
   groupName: string;
   membersLabel: string;
   searchPeople: string;
@@ -159,6 +164,11 @@ export const enStaff: StaffMessages = {
   sendFailed: 'Not sent.',
   newGroup: 'New group',
   newGroupHeading: 'New group',
+  newChat: 'New chat',
+  newChatHeading: 'Chat with someone',
+  chatWith: (name) => `Chat with ${name}`,
+  startingChat: 'Opening the chat…',
+  startChatFailed: 'The chat could not be started. Please try again.',
   groupName: 'Name',
   membersLabel: 'Members',
   searchPeople: 'Find people',
@@ -267,6 +277,11 @@ export const deStaff: StaffMessages = {
   sendFailed: 'Nicht gesendet.',
   newGroup: 'Neue Gruppe',
   newGroupHeading: 'Neue Gruppe',
+  newChat: 'Neuer Chat',
+  newChatHeading: 'Chat mit jemandem beginnen',
+  chatWith: (name) => `Chat mit ${name}`,
+  startingChat: 'Chat wird geöffnet …',
+  startChatFailed: 'Der Chat konnte nicht begonnen werden. Bitte versuchen Sie es noch einmal.',
   groupName: 'Name',
   membersLabel: 'Mitglieder',
   searchPeople: 'Personen suchen',

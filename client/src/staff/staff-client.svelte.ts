@@ -6,6 +6,7 @@ import {
   EventType,
   KnownMembership,
   NotificationCountType,
+  Preset,
   PushRuleKind,
   RoomEvent,
   RoomMemberEvent,
@@ -160,13 +161,40 @@ export class StaffClient {
   async accept(invitation: Invitation): Promise<void> {
     await this.client.joinRoom(invitation.roomId);
     const inviter = this.client.getRoom(invitation.roomId)?.getMember(this.userId)?.events.member?.getSender();
-    if (invitation.direct && inviter) {
-      const current = this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {};
-      const rooms = current[inviter] ?? [];
-      if (!rooms.includes(invitation.roomId))
-        await this.client.setAccountData(EventType.Direct, { ...current, [inviter]: [...rooms, invitation.roomId] });
-    }
+    if (invitation.direct && inviter) await this.recordDirect(inviter, invitation.roomId);
     this.rebuild();
+  }
+
+  /**
+   * The direct chat with this person: the one the user is in, or a new one (they are invited
+   * with is_direct, and it is recorded in m.direct, as other Matrix clients do).
+   */
+  async openDirectChat(userId: string): Promise<string> {
+    const listed = this.directContent()[userId] ?? [];
+    const existing = listed.find((roomId) => {
+      const room = this.client.getRoom(roomId);
+      return room?.getMyMembership() === KnownMembership.Join && !this.isGroup(room);
+    });
+    if (existing) return existing;
+    const { room_id: roomId } = await this.client.createRoom({
+      is_direct: true,
+      invite: [userId],
+      preset: Preset.TrustedPrivateChat,
+    });
+    await this.recordDirect(userId, roomId);
+    this.rebuild();
+    return roomId;
+  }
+
+  private directContent(): Record<string, string[]> {
+    return this.client.getAccountData(EventType.Direct)?.getContent<Record<string, string[]>>() ?? {};
+  }
+
+  private async recordDirect(userId: string, roomId: string): Promise<void> {
+    const current = this.directContent();
+    const rooms = current[userId] ?? [];
+    if (!rooms.includes(roomId))
+      await this.client.setAccountData(EventType.Direct, { ...current, [userId]: [...rooms, roomId] });
   }
 
   async decline(roomId: string): Promise<void> {

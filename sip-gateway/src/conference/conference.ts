@@ -351,16 +351,23 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /** Everyone but moderators muted (they can unmute themselves). */
   async muteAllButModerators(): Promise<void> {
-    for (const p of this.phones.values()) if (!p.moderator) p.relay.muted = true;
+    for (const p of this.phones.values()) if (!p.moderator) this.muteCaller(p, true);
     for (const w of this.webs.values()) if (!w.moderator) await this.setMuted(w.id, true);
     this.emit('changed');
+  }
+
+  /** A caller muted or unmuted by someone else hears so: a phone has no screen to show it. */
+  private muteCaller(p: PhoneParticipant, muted: boolean): void {
+    if (p.relay.muted === muted) return;
+    p.relay.muted = muted;
+    p.relay.play(this.d.prompts.get(muted ? 'muted' : 'unmuted'), { loop: false });
   }
 
   /** Mute or unmute a caller or a browser (by a moderator, or a browser itself). */
   async setMuted(id: string, muted: boolean): Promise<boolean> {
     const p = this.phones.get(id);
     const w = this.webs.get(id);
-    if (p) p.relay.muted = muted;
+    if (p) this.muteCaller(p, muted);
     else if (w) {
       w.muted = muted;
       await w.media.setMuted(muted);
