@@ -129,6 +129,8 @@ export interface ConferenceMessages {
   closePanel: string;
   // chat
   chatHeading: string;
+  devices: string;
+  devicesHeading: string;
   chatEmpty: string;
   chatInputLabel: string;
   chatHint: string;
@@ -270,6 +272,8 @@ const enConference: ConferenceMessages = {
   cancel: 'Cancel',
   closePanel: 'Close',
   chatHeading: 'Chat',
+  devices: 'Devices',
+  devicesHeading: 'Camera, microphone, speaker',
   chatEmpty: 'No messages yet.',
   chatInputLabel: 'Message',
   chatHint: 'Enter sends, Shift+Enter starts a new line.',
@@ -474,6 +478,8 @@ const deConference: ConferenceMessages = {
   cancel: 'Abbrechen',
   closePanel: 'Schließen',
   chatHeading: 'Chat',
+  devices: 'Geräte',
+  devicesHeading: 'Kamera, Mikrofon, Lautsprecher',
   chatEmpty: 'Noch keine Nachrichten.',
   chatInputLabel: 'Nachricht',
   chatHint: 'Eingabetaste sendet, Umschalt+Eingabetaste beginnt eine neue Zeile.',

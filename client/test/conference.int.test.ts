@@ -122,6 +122,10 @@ describe('the web conference page', () => {
     widget = moderatorPage.frameLocator('#w');
     await widget.locator('button[data-action=join]').click({ timeout: 20_000 });
     await widget.locator('section[data-phase=conference]').waitFor({ timeout: 20_000 });
+    // In the call, the widget asks its client to keep it on screen (m.always_on_screen).
+    await expect
+      .poll(() => moderatorPage.evaluate(() => (globalThis as unknown as { hostOnScreen: boolean[] }).hostOnScreen))
+      .toEqual([true]);
 
     const conference = guest.page.locator('section[data-phase=conference]');
     await conference.waitFor({ timeout: 20_000 }).catch((e: Error) => {
@@ -178,8 +182,9 @@ describe('the web conference page', () => {
     await sleep(6000);
     const speakingTo = Date.now();
     const after = await statsOf(guest.page);
-    // The guest mutes themselves: the phone hears (almost) nothing.
-    await guest.page.locator('[data-action=mic]').click();
+    // The guest mutes themselves with the keyboard (M): the phone hears (almost) nothing.
+    await guest.page.keyboard.press('m');
+    await expect.poll(() => guest.page.locator('[data-action=mic]').getAttribute('aria-pressed')).toBe('true');
     await probe.state((s) => s.participants.some((p) => p.kind === 'guest' && p.muted), 10_000);
     const mutedFrom = Date.now() + 700;
     await sleep(3500);
@@ -187,7 +192,8 @@ describe('the web conference page', () => {
     await phone.hangup();
     const hungUpAt = Date.now();
     await phone.waitFor('CALL_CLOSED', 10_000).catch(() => undefined);
-    await guest.page.locator('[data-action=mic]').click();
+    await guest.page.keyboard.press('M');
+    await expect.poll(() => guest.page.locator('[data-action=mic]').getAttribute('aria-pressed')).toBe('false');
 
     const speaking = phone.heard(hungUpAt, speakingFrom, speakingTo).rms;
     const muted = phone.heard(hungUpAt, mutedFrom, mutedTo).rms;
@@ -197,6 +203,29 @@ describe('the web conference page', () => {
       (after.audio?.inboundEnergy ?? 0) - (before.audio?.inboundEnergy ?? 0),
       'the guest hears the mix (the phone’s tone)',
     ).toBeGreaterThan(0.01);
+  });
+
+  it('the guest switches microphone in the conference (devices panel, key D): their audio keeps flowing', async () => {
+    const { page } = guest;
+    await page.keyboard.press('d');
+    const select = page.locator('#devices-panel select#device-microphone');
+    await select.waitFor({ timeout: 10_000 });
+    const options = await select
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value).filter((v) => v !== ''));
+    expect(options.length, 'Chromium’s fake devices offer more than one microphone').toBeGreaterThan(1);
+    const before = await select.inputValue();
+    const other = options.find((o) => o !== before) ?? '';
+    await select.selectOption(other);
+    await expect.poll(() => select.inputValue()).toBe(other);
+    const sent = (await statsOf(page)).audio?.outboundPackets ?? 0;
+    await sleep(2000);
+    expect((await statsOf(page)).audio?.outboundPackets ?? 0, 'packets from the new microphone').toBeGreaterThan(
+      sent + 50,
+    );
+    // The select has the focus now, where letters choose options: the button closes the panel.
+    await page.locator('button[data-action=devices]').click();
+    await expect.poll(() => page.locator('#devices-panel').count()).toBe(0);
   });
 
   it('chat: the guest’s message appears once in the room, a member’s message on the guest’s page', async () => {

@@ -101,6 +101,7 @@ const cfg = ${config};
 const frame = document.getElementById('w');
 const widgetOrigin = new URL(cfg.widgetUrl).origin;
 window.hostLog = [];
+window.hostOnScreen = [];
 window.addEventListener('message', (ev) => {
   if (ev.origin !== widgetOrigin || ev.source !== frame.contentWindow) return;
   const m = ev.data;
@@ -109,6 +110,7 @@ window.addEventListener('message', (ev) => {
   let response = {};
   if (m.action === 'supported_api_versions') response = { supported_versions: ['0.0.1', '0.0.2', 'org.matrix.msc2762', 'org.matrix.msc2871'] };
   if (m.action === 'get_openid') response = { state: 'allowed', ...cfg.openid, token_type: 'Bearer' };
+  if (m.action === 'set_always_on_screen') { window.hostOnScreen.push(m.data.value); response = { success: true }; }
   frame.contentWindow.postMessage({ ...m, response }, widgetOrigin);
 });
 frame.addEventListener('load', () => {

@@ -43,6 +43,8 @@ export interface AuthProvider {
   credentials(onStatus: (status: AuthStatus) => void): Promise<HelloAuth>;
   /** Forget cached credentials (the gateway did not accept them). */
   reset?(): void;
+  /** The page is in a call (waiting or in it), or no longer: a widget asks to stay on screen. */
+  inCall?(active: boolean): void;
 }
 
 export class AuthFailure extends Error {

@@ -73,8 +73,11 @@ function clientOrigin(): string {
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startWidgetApi(widgetId: string): Promise<WidgetApi> {
-  const { WidgetApi } = await import('matrix-widget-api');
+  const { MatrixCapabilities, WidgetApi } = await import('matrix-widget-api');
   const api = new WidgetApi(widgetId, clientOrigin());
+  // While in a call, the client keeps the widget visible (a small window when the user goes to
+  // another room), as it does for its own calls.
+  api.requestCapability(MatrixCapabilities.AlwaysOnScreen);
   const ready = new Promise<void>((resolve) => api.once('ready', () => resolve()));
   // Our answer to it goes out after one more round trip (supported versions); then ask.
   const talking = new Promise<void>((resolve) => api.once('action:capabilities', () => resolve())).then(() =>
@@ -122,6 +125,12 @@ export function widgetAuth(route: WidgetRoute): AuthProvider {
     },
     reset() {
       cached = null;
+    },
+    inCall(active) {
+      // Only once the API runs (it did for the hello); a client that refused says so in the log.
+      void api
+        ?.then((widget) => widget.setAlwaysOnScreen(active))
+        .catch((err: unknown) => console.info('conference: always on screen not granted', err));
     },
   };
 }
