@@ -68,6 +68,7 @@ await runService('bridge', async (onStop) => {
     pinDigits: cfg.pinDigits,
     lobbyNumber: config.gateway.dialInNumber,
     promptsDir: config.gateway.ivr.promptsDir,
+    alwaysInvite: cfg.fixedRooms.invite,
   });
   if (!config.adminApi) log.info('admin API off (no adminApi.secret in the config)');
   else if (config.adminApi.secret === config.internalApi.secret)

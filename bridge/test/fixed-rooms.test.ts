@@ -160,8 +160,9 @@ class MemoryRooms implements FixedRoomStore {
   getGroup = async (roomId: string) => (this.lost.has(roomId) ? undefined : { roomId });
 }
 
-function setup() {
+function setup(alwaysInvite: string[] = []) {
   const store = new MemoryRooms();
+  const invited: string[][] = [];
   const notes: GatewayNotification[] = [];
   const made: string[] = [];
   const deleted: string[] = [];
@@ -169,7 +170,8 @@ function setup() {
   let homeserverDown = false;
   let n = 0;
   const groups = {
-    createGroupRoom: async () => {
+    createGroupRoom: async (o: { invite: string[] }) => {
+      invited.push(o.invite);
       made.push(`!room${++n}`);
       return `!room${n}`;
     },
@@ -191,9 +193,10 @@ function setup() {
     log: createLogger('test', 'fatal'),
     pinDigits: 10,
     lobbyNumber: '+49 991 1234 166',
+    alwaysInvite,
   });
   const setHomeserverDown = (down: boolean) => (homeserverDown = down);
-  return { store, rooms, notes, made, deleted, forgotten, setHomeserverDown };
+  return { store, rooms, notes, made, invited, deleted, forgotten, setHomeserverDown };
 }
 
 const refusal = async (p: Promise<unknown>) => {
@@ -395,6 +398,20 @@ describe('foyer-admin command line', () => {
     expect(usage(['rooms', 'list', '--name', 'x'])).toBe('--name does not apply to "rooms list"');
     expect(usage(['rooms', 'update', 'x', '--max-participants', 'ten'])).toMatch(/^--max-participants: expected/);
     expect(usage(['rooms', 'list', '--colour'])).toMatch(/colour/);
+  });
+
+  it('invites the configured staff to every new room, with the room’s own, each once', async () => {
+    const { rooms, invited } = setup(['@empfang:example.org']);
+    await rooms.create(
+      createRoomSchema.parse({
+        name: 'Vertrieb',
+        extension: '4711',
+        invite: ['@anna:example.org', '@empfang:example.org'],
+      }),
+      actor,
+    );
+    await rooms.create(createRoomSchema.parse({ name: 'Lager', extension: '4712' }), actor);
+    expect(invited).toEqual([['@empfang:example.org', '@anna:example.org'], ['@empfang:example.org']]);
   });
 
   it('repair: a room whose Matrix room is gone gets a new one; one in order is left alone', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, registrationSchema, type FoyerConfig, type Registration } from './schema.ts';
+import { configSchema, crossCheck, registrationSchema, type FoyerConfig, type Registration } from './schema.ts';
 
 /** A config problem, phrased for the operator: one line naming the key and what was expected. */
 export class ConfigError extends Error {
@@ -53,6 +53,11 @@ export interface LoadedConfig {
 
 export function parseConfig(data: unknown, file: string): LoadedConfig {
   const config = validate(configSchema, data, file);
+  const problems = crossCheck(config);
+  if (problems[0]) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    throw new ConfigError(`${file}: ${problems[0].path.join('.')}: ${problems[0].message}${more}`);
+  }
   const base = dirname(file);
   const resolvePath = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   for (const section of [config.bridge, config.gateway]) {

@@ -74,6 +74,15 @@ export const configSchema = z.strictObject({
     maxMessageLength: z.number().int().min(1).max(60_000).default(4000),
     /** How the bridge reaches the gateway's internal API; default: from gateway.listen. */
     gatewayUrl: httpUrl.optional(),
+    /** Fixed conference rooms: staff invited to every new room's Matrix room (plus each room's own). */
+    fixedRooms: z
+      .strictObject({
+        invite: z
+          .array(z.string().regex(/^@[^:\s]+:\S+$/, 'expected a Matrix user ID such as @anna:example.org'))
+          .max(50)
+          .default([]),
+      })
+      .default({ invite: [] }),
     logLevel,
   }),
   gateway: z.strictObject({
@@ -195,6 +204,20 @@ export const configSchema = z.strictObject({
 });
 
 export type FoyerConfig = z.infer<typeof configSchema>;
+
+/** Rules across sections, after the shape is right: "key: what is wrong". */
+export function crossCheck(config: FoyerConfig): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const own = `:${config.homeserver.serverName}`;
+  config.bridge.fixedRooms.invite.forEach((userId, i) => {
+    if (!userId.endsWith(own))
+      problems.push({
+        path: ['bridge', 'fixedRooms', 'invite', i],
+        message: `${userId} is not a user of ${config.homeserver.serverName} (only staff can be invited)`,
+      });
+  });
+  return problems;
+}
 /** The config as written (defaults may be left out). */
 export type FoyerConfigInput = z.input<typeof configSchema>;
 export type ListenConfig = z.infer<typeof listener>;

@@ -55,6 +55,16 @@ describe('config schema', () => {
     );
   });
 
+  it('refuses fixed-room staff of another server, naming the entry', () => {
+    const data = sample();
+    (data.bridge as Record<string, unknown>).fixedRooms = { invite: ['@anna:example.org', '@eve:elsewhere.org'] };
+    expect(errorOf(data)).toBe(
+      '/etc/foyer/foyer.yaml: bridge.fixedRooms.invite.1: @eve:elsewhere.org is not a user of example.org (only staff can be invited)',
+    );
+    (data.bridge as Record<string, unknown>).fixedRooms = { invite: ['anna'] };
+    expect(errorOf(data)).toContain('bridge.fixedRooms.invite.0: expected a Matrix user ID');
+  });
+
   it('counts further problems without listing them all', () => {
     const data = sample();
     delete data.web;

@@ -48,6 +48,8 @@ export interface FixedRoomsOptions {
   lobbyNumber: string;
   /** gateway.ivr.promptsDir: hold-music files must exist there when it is readable from here. */
   promptsDir?: string;
+  /** bridge.fixedRooms.invite: staff invited to every new room's Matrix room. */
+  alwaysInvite?: string[];
 }
 
 /** Who did it, for the log: the admin API, and what the client says it is. */
@@ -148,7 +150,7 @@ export class FixedRooms {
       return await this.o.groups.createGroupRoom({
         name,
         topic: `Konferenzraum · Conference room ${number}`,
-        invite: invite ?? [],
+        invite: [...new Set([...(this.o.alwaysInvite ?? []), ...(invite ?? [])])],
       });
     } catch (err) {
       this.o.log.error({ ...context, number, err: (err as Error).message }, 'admin: creating the Matrix room failed');
