@@ -111,8 +111,9 @@ describe('the staff client', () => {
       .toBe('Anna Adler');
     await expect.poll(() => firstRoom(browserB.page)).toBe(olderGroup);
     // A's greeting in the group is unread for B, and counted on B's picture. The count is the
-    // homeserver's (Synapse may count more than the one message, e.g. under load), so the page
-    // must show exactly what the server says, and the room holds no other message.
+    // homeserver's: Synapse sometimes still counts B's own invitation after B joined at once
+    // (measured: 1 run in 7), so the page must show exactly what the server says, and the room
+    // holds no other message.
     const messages = (await timeline(info, b, olderGroup)).filter((e) => e.type === 'm.room.message');
     expect(messages.map((e) => e.content.body)).toEqual(['Hallo']);
     await expect.poll(() => unreadOf(browserB.page, olderGroup), { timeout: 15_000 }).toBeGreaterThan(0);
