@@ -14,7 +14,6 @@ export interface StateEvent {
 }
 
 const enc = encodeURIComponent;
-const ADMIN_V1 = '/_synapse/admin/v1';
 const ADMIN_V2 = '/_synapse/admin/v2';
 
 export class MatrixApi {
@@ -118,15 +117,5 @@ export class MatrixApi {
       body: { purge: true, block: false, message },
     });
     return r.delete_id;
-  }
-
-  async roomExists(roomId: string): Promise<boolean> {
-    try {
-      await this.request(Method.Get, `/rooms/${enc(roomId)}`, { prefix: ADMIN_V1 });
-      return true;
-    } catch (err) {
-      if (err instanceof MatrixError && err.httpStatus === 404) return false;
-      throw err;
-    }
   }
 }

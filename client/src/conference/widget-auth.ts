@@ -12,14 +12,13 @@
 // client that arrive before it listens are kept (holdWidgetMessages) and replayed to it.
 import type { WidgetApi } from 'matrix-widget-api';
 import type { WidgetRoute } from '../route.ts';
+import { matrixAuth } from './openid-auth.ts';
 import { AuthFailure, type AuthProvider } from './session.ts';
 
 /** How long to wait for the client's capabilities request before asking for a token anyway. */
 const READY_TIMEOUT_MS = 8_000;
 /** After the client's capabilities request, time for the library's answer to go out first. */
 const CAPABILITIES_GRACE_MS = 300;
-/** Re-request a token this long before the client said it expires. */
-const EXPIRY_MARGIN_MS = 60_000;
 
 export function guestAuth(token: string): AuthProvider {
   return { kind: 'guest', credentials: () => Promise.resolve({ kind: 'guest', token }) };
@@ -93,80 +92,40 @@ async function startWidgetApi(widgetId: string): Promise<WidgetApi> {
 
 export function widgetAuth(route: WidgetRoute): AuthProvider {
   let api: Promise<WidgetApi> | null = null;
-  let cached: { token: string; serverName: string; expiresAt: number } | null = null;
+  const { roomId, userId, widgetId } = route;
+  const member = matrixAuth(
+    userId ?? '',
+    roomId ?? '',
+    async (onStatus) => {
+      api ??= startWidgetApi(widgetId ?? '');
+      const widget = await api;
+      onStatus('confirming');
+      try {
+        return await widget.requestOpenIDConnectToken();
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        // The library's wording when the client answers "blocked".
+        if (/declined|blocked/i.test(message)) throw new AuthFailure('openid_refused', message);
+        throw new AuthFailure('widget_failed', message);
+      }
+    },
+    'the client',
+  );
 
   return {
-    kind: 'matrix',
+    ...member,
     async credentials(onStatus) {
       if (!isFramed()) throw new AuthFailure('not_in_widget', 'the page is not inside a Matrix client');
-      const { roomId, userId, widgetId } = route;
       if (roomId === null || userId === null || widgetId === null) {
         throw new AuthFailure('widget_params', 'roomId, userId and widgetId are needed');
       }
-      if (!cached || cached.expiresAt <= Date.now()) {
-        onStatus('requesting');
-        api ??= startWidgetApi(widgetId);
-        const widget = await api;
-        onStatus('confirming');
-        let credentials: Awaited<ReturnType<WidgetApi['requestOpenIDConnectToken']>>;
-        try {
-          credentials = await widget.requestOpenIDConnectToken();
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          // The library's wording when the client answers "blocked".
-          if (/declined|blocked/i.test(message)) throw new AuthFailure('openid_refused', message);
-          throw new AuthFailure('widget_failed', message);
-        }
-        const { access_token: token, matrix_server_name: serverName, expires_in: expiresIn } = credentials;
-        if (!token || !serverName) throw new AuthFailure('widget_failed', 'the client sent no OpenID token');
-        cached = { token, serverName, expiresAt: Date.now() + (expiresIn ?? 3600) * 1000 - EXPIRY_MARGIN_MS };
-      }
-      return { kind: 'matrix', userId, roomId, openidToken: cached.token, serverName: cached.serverName };
-    },
-    reset() {
-      cached = null;
+      return member.credentials(onStatus);
     },
     inCall(active) {
       // Only once the API runs (it did for the hello); a client that refused says so in the log.
       void api
         ?.then((widget) => widget.setAlwaysOnScreen(active))
         .catch((err: unknown) => console.info('conference: always on screen not granted', err));
-    },
-  };
-}
-
-/** An OpenID token as the homeserver hands it out (`POST /user/<id>/openid/request_token`). */
-export interface OpenIdToken {
-  access_token: string;
-  matrix_server_name: string;
-  expires_in?: number;
-}
-
-/**
- * For a page that already speaks to the homeserver as the member (the staff client): the token
- * comes straight from the homeserver, no widget API involved. Cached until it nearly expires.
- */
-export function openIdAuth(userId: string, roomId: string, requestToken: () => Promise<OpenIdToken>): AuthProvider {
-  let cached: { token: string; serverName: string; expiresAt: number } | null = null;
-  return {
-    kind: 'matrix',
-    async credentials(onStatus) {
-      if (!cached || cached.expiresAt <= Date.now()) {
-        onStatus('requesting');
-        let credentials: OpenIdToken;
-        try {
-          credentials = await requestToken();
-        } catch (err) {
-          throw new AuthFailure('widget_failed', err instanceof Error ? err.message : String(err));
-        }
-        const { access_token: token, matrix_server_name: serverName, expires_in: expiresIn } = credentials;
-        if (!token || !serverName) throw new AuthFailure('widget_failed', 'the homeserver sent no OpenID token');
-        cached = { token, serverName, expiresAt: Date.now() + (expiresIn ?? 3600) * 1000 - EXPIRY_MARGIN_MS };
-      }
-      return { kind: 'matrix', userId, roomId, openidToken: cached.token, serverName: cached.serverName };
-    },
-    reset() {
-      cached = null;
     },
   };
 }
