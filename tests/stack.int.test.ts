@@ -12,7 +12,8 @@ import { ROOT, runStack, type StackInfo } from './helpers/stack.ts';
 const env = {
   ...process.env,
   FOYER_STACK_DIR: join(ROOT, '.stack-smoke'),
-  FOYER_PORT_BASE: process.env.FOYER_SMOKE_PORT_BASE ?? '38000',
+  // Below Linux's ephemeral range (32768–60999), like every port base of ours.
+  FOYER_PORT_BASE: process.env.FOYER_SMOKE_PORT_BASE ?? '8000',
 };
 const layout = stackLayout(env);
 

@@ -3,6 +3,7 @@ import { configPathFromArgs, listenerUrl, loadConfig, loadRegistration } from '@
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
 import { buildAppservice } from './appservice/server.ts';
 import { Outbox } from './chat/outbox.ts';
+import { GatewayWatch } from './gateway-health.ts';
 import { HttpGatewayNotifier } from './gateway-notifier.ts';
 import { GroupManager } from './groups/group-manager.ts';
 import { Identities } from './groups/identity.ts';
@@ -41,8 +42,9 @@ await runService('bridge', async (onStop) => {
     botUserId,
   );
   const ids = new Identities(botUserId, config.homeserver.serverName);
+  const gatewayUrl = cfg.gatewayUrl ?? listenerUrl(config.gateway.listen);
   const gateway = new HttpGatewayNotifier({
-    gatewayUrl: cfg.gatewayUrl ?? listenerUrl(config.gateway.listen),
+    gatewayUrl,
     secret: config.internalApi.secret,
     log,
   });
@@ -100,6 +102,18 @@ await runService('bridge', async (onStop) => {
   await listen(appservice, config.appservice.listen.bind, config.appservice.listen.port);
   await listen(internal, cfg.listen.bind, cfg.listen.port);
   outbox.kick(); // messages queued before a restart go out now
+  // A gateway that stops answering takes its conferences with it: the rooms say so.
+  const watch = new GatewayWatch({
+    gatewayUrl,
+    secret: config.internalApi.secret,
+    intervalMs: cfg.gatewayHealth.intervalSeconds * 1000,
+    failuresBeforeDown: cfg.gatewayHealth.failuresBeforeDown,
+    conferences: groups,
+    log,
+    gauge: metrics.gatewayUp,
+  });
+  watch.start();
+  onStop(() => watch.stop());
 
   const prune = setInterval(() => {
     store

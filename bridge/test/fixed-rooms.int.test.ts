@@ -99,8 +99,8 @@ describe('fixed conference rooms', () => {
       maxParticipants: 12,
       startMuted: false,
     });
-    expect(room.pin).toMatch(/^[1-9][0-9]{9}$/); // bridge.pinDigits (default 10), from the CSPRNG
-    expect(room.moderatorPin).toMatch(/^[1-9][0-9]{9}$/);
+    expect(room.pin).toMatch(/^[1-9][0-9]{11}$/); // bridge.pinDigits (default 12), from the CSPRNG
+    expect(room.moderatorPin).toMatch(/^[1-9][0-9]{11}$/);
     expect(room.moderatorPin).not.toBe(room.pin);
 
     // The Matrix room: staff is invited and can join; the bot is in it and wrote its state.
@@ -294,7 +294,7 @@ describe('fixed conference rooms', () => {
     const renewed = await admin('PATCH', `/rooms/${room.id}`, { newPin: true });
     expect(renewed.status).toBe(200);
     const newPin = renewed.body.pin as string;
-    expect(newPin).toMatch(/^[1-9][0-9]{9}$/);
+    expect(newPin).toMatch(/^[1-9][0-9]{11}$/);
     expect(renewed.body).not.toHaveProperty('moderatorPin');
     expect((await lookup({ extension: ext, pin: '12345678' })).status).toBe(404);
     expect((await lookup({ extension: ext, pin: newPin })).body).toEqual({ roomId: room.roomId, role: 'participant' });

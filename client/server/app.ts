@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { posix, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { FoyerConfig } from '@foyer/config';
 import { clientConfigFrom } from './client-config.ts';
 import { cacheForever, revalidateAlways, securityHeaders } from './security.ts';
@@ -30,6 +30,16 @@ export function isAppPath(url: string): boolean {
   return posix.extname(pathname) === '';
 }
 
+/**
+ * A request's path as the log shows it: a guest link's token is a password (whoever holds it
+ * joins the conference), and query strings carry Matrix IDs (the widget's URL): both left out.
+ */
+export function loggedPath(url: string): string {
+  const pathname = url.split('?', 1)[0] ?? '/';
+  const shown = pathname.replace(/^\/join\/[^/]+/, '/join/…');
+  return url.includes('?') ? `${shown}?…` : shown;
+}
+
 export function buildWebApp({ config, distDir, log }: WebAppOptions): FastifyInstance {
   const root = resolve(distDir);
   const indexFile = resolve(root, 'index.html');
@@ -42,7 +52,14 @@ export function buildWebApp({ config, distDir, log }: WebAppOptions): FastifyIns
   const client = clientConfigFrom(config);
   const headers = securityHeaders(client);
 
-  const app = Fastify({ loggerInstance: log });
+  // Fastify's own request lines would carry full URLs (guest tokens): ours show loggedPath.
+  const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }) });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, path: loggedPath(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
 
   // onSend runs for every reply (files, JSON, 404s and errors alike).
   app.addHook('onSend', async (_req, reply, payload) => {

@@ -6,7 +6,7 @@ import { parseConfig, type FoyerConfig } from '@foyer/config';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { buildWebApp, MissingBuildError } from '../server/app.ts';
+import { buildWebApp, loggedPath, MissingBuildError } from '../server/app.ts';
 import { parseSiteConfig } from '../src/site-config.ts';
 
 const secrets = {
@@ -198,3 +198,12 @@ function rawGet(port: number, path: string): Promise<{ status: number; body: str
     req.end();
   });
 }
+
+describe('request log', () => {
+  it('never shows a guest link’s token or a query string', () => {
+    expect(loggedPath('/join/AbCdEf0123456789_-xyz')).toBe('/join/…');
+    expect(loggedPath('/join/AbCdEf0123456789?lang=de')).toBe('/join/…?…');
+    expect(loggedPath('/widget/conference?roomId=!a:b&userId=@anna:example.org')).toBe('/widget/conference?…');
+    expect(loggedPath('/assets/index-abc.js')).toBe('/assets/index-abc.js');
+  });
+});

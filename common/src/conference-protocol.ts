@@ -125,6 +125,8 @@ export const errorCodeSchema = z.enum([
   'conference_locked',
   /** The room's maximum number of participants is reached. */
   'conference_full',
+  /** A moderator muted this page: only a moderator can unmute it. */
+  'muted_by_moderator',
   'unavailable',
   'internal',
 ]);

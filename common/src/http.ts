@@ -31,10 +31,15 @@ export async function listen(
 }
 
 /** A fastify app logging through our pino logger (request logs off: we log what matters). */
-export function createHttpApp(log: Logger, opts: { bodyLimit?: number } = {}): FastifyInstance {
+export function createHttpApp(
+  log: Logger,
+  opts: { bodyLimit?: number; trustedProxies?: string[] } = {},
+): FastifyInstance {
   return Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    // Only listed proxies may name the client (X-Forwarded-For); anyone else's header is ignored.
+    ...(opts.trustedProxies?.length ? { trustProxy: opts.trustedProxies } : {}),
   });
 }

@@ -5,4 +5,5 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './internal-protocol.ts';
 export * from './phone.ts';
+export * from './serial.ts';
 export * from './admin-protocol.ts';

@@ -12,6 +12,9 @@
 //   POST /internal/v1/conferences/reset                            → {ok} (gateway restarted)
 // bridge → gateway (gateway's internal API):
 //   POST /internal/v1/notify                      GatewayNotification
+//   GET  /internal/v1/conferences                                  → ConferenceSnapshot (every
+//        conference the gateway hosts now; the bridge re-syncs with it after losing contact)
+//   GET  /health (open): any answer means the gateway is alive (the bridge checks it periodically)
 import { z } from 'zod';
 
 const roomId = z.string().min(2).max(255);
@@ -105,6 +108,11 @@ export const participantIdSchema = z.string().regex(/^[a-z0-9]{4,32}$/, 'lowerca
 
 export const conferenceReportSchema = z.strictObject({
   status: z.enum(['idle', 'waiting', 'running', 'on_hold']),
+  /**
+   * 'unavailable' while the media server is away (everyone waits; status is never 'running'
+   * then). Optional: a report without it means available.
+   */
+  media: z.enum(['available', 'unavailable']).optional(),
   participants: z
     .array(
       z.discriminatedUnion('kind', [
@@ -125,6 +133,12 @@ export const conferenceReportSchema = z.strictObject({
     .max(1000),
 });
 export type ConferenceReport = z.infer<typeof conferenceReportSchema>;
+
+/** The gateway's answer to GET /internal/v1/conferences: what it hosts now. */
+export const conferenceSnapshotSchema = z.strictObject({
+  conferences: z.array(z.strictObject({ roomId, report: conferenceReportSchema })).max(100_000),
+});
+export type ConferenceSnapshot = z.infer<typeof conferenceSnapshotSchema>;
 
 export const guestMessageSchema = z.strictObject({
   participantId: participantIdSchema,

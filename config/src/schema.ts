@@ -34,6 +34,12 @@ export const databaseSchema = z.discriminatedUnion(
 );
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 
+/** "At most maxFailures in any windowSeconds." */
+const windowLimit = z.strictObject({
+  maxFailures: z.number().int().min(1),
+  windowSeconds: z.number().int().min(1),
+});
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
 
 export const configSchema = z.strictObject({
@@ -69,11 +75,24 @@ export const configSchema = z.strictObject({
     /** Show callers' numbers masked (+49 991 •••• 166) in room display names. */
     maskCallerNumbers: z.boolean().default(true),
     /** Digits of a group's dial-in PIN (random, unique, no leading zero). */
-    pinDigits: z.number().int().min(8).max(16).default(10),
+    pinDigits: z.number().int().min(8).max(16).default(12),
     /** Longest guest chat message accepted, in characters. */
     maxMessageLength: z.number().int().min(1).max(60_000).default(4000),
     /** How the bridge reaches the gateway's internal API; default: from gateway.listen. */
     gatewayUrl: httpUrl.optional(),
+    /**
+     * The bridge asks the gateway's /health every intervalSeconds (each check given up after
+     * min(2 s, interval)); after failuresBeforeDown checks in a row without an answer the gateway
+     * counts as down and its conferences as over (idle, virtual users leave). So a crashed gateway
+     * shows in the rooms within failuresBeforeDown × intervalSeconds + 2 s (12 s by default) plus
+     * the homeserver's time to take the state events.
+     */
+    gatewayHealth: z
+      .strictObject({
+        intervalSeconds: z.number().min(0.2).max(60).default(5),
+        failuresBeforeDown: z.number().int().min(1).max(20).default(2),
+      })
+      .default({ intervalSeconds: 5, failuresBeforeDown: 2 }),
     /** Fixed conference rooms: staff invited to every new room's Matrix room (plus each room's own). */
     fixedRooms: z
       .strictObject({
@@ -104,6 +123,30 @@ export const configSchema = z.strictObject({
       publicAddress: z.string().min(1).optional(),
       /** SIP over TLS (port usually 5061), when configured. */
       tls: z.strictObject({ port, certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      /** Bounds on TCP/TLS connections and on messages (all transports); docs/security.md. */
+      limits: z
+        .strictObject({
+          /** Accepted TCP/TLS connections at once; beyond it new ones are closed (trunk addresses exempt). */
+          maxConnections: z.number().int().min(1).max(100_000).default(500),
+          /** Accepted TCP/TLS connections at once from one address (IPv6: one /64). */
+          maxConnectionsPerSource: z.number().int().min(1).max(100_000).default(20),
+          /** A connection that has sent no complete SIP message in this time is closed. */
+          idleSeconds: z.number().min(1).max(3600).default(30),
+          /** The same once it has sent one; a connection a live call uses stays while the call lasts. */
+          idleSecondsAfterMessage: z.number().min(1).max(86_400).default(300),
+          /** Header block and body together; beyond: dropped (UDP) or the connection closed. */
+          maxMessageBytes: z.number().int().min(1024).max(65_535).default(32_768),
+          /** Header lines per message; beyond: dropped (UDP) or the connection closed. */
+          maxHeaders: z.number().int().min(10).max(1000).default(100),
+        })
+        .default({
+          maxConnections: 500,
+          maxConnectionsPerSource: 20,
+          idleSeconds: 30,
+          idleSecondsAfterMessage: 300,
+          maxMessageBytes: 32_768,
+          maxHeaders: 100,
+        }),
     }),
     /** Who may send calls: by source address (IP or CIDR) and/or digest credentials. */
     trunks: z
@@ -130,13 +173,42 @@ export const configSchema = z.strictObject({
       inputTimeoutSeconds: z.number().min(2).max(300).default(15),
       maxPinAttempts: z.number().int().min(1).max(10).default(3),
     }),
-    /** Failed PIN entries: sliding windows per caller ID and in total; beyond them calls are refused. */
+    /**
+     * PIN guessing (docs/security.md): every entry counts from the moment # is pressed. Failures
+     * per caller ID; per source address and per trunk, whose blocks (first `penalty.firstMinutes`,
+     * doubling up to `penalty.maxHours`) hold back newcomers only; in total, beyond which
+     * newcomers wait `pauseSeconds` before each check; calls in the PIN dialogue at once.
+     */
     throttle: z
       .strictObject({
-        perCaller: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1) }),
-        total: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1) }),
+        perCaller: windowLimit.default({ maxFailures: 6, windowSeconds: 600 }),
+        perSource: windowLimit.default({ maxFailures: 10, windowSeconds: 600 }),
+        total: z
+          .strictObject({ ...windowLimit.shape, pauseSeconds: z.number().min(0).max(60).default(8) })
+          .default({ maxFailures: 100, windowSeconds: 60, pauseSeconds: 8 }),
+        penalty: z
+          .strictObject({
+            firstMinutes: z.number().min(1).max(1440).default(10),
+            maxHours: z.number().min(1).max(720).default(24),
+          })
+          .default({ firstMinutes: 10, maxHours: 24 }),
+        lobby: z
+          .strictObject({
+            perSource: z.number().int().min(1).default(30),
+            total: z.number().int().min(1).default(100),
+          })
+          .default({ perSource: 30, total: 100 }),
+        /** How long a caller who entered a right PIN stays known (not held back by blocks). */
+        knownCallerDays: z.number().int().min(0).max(3650).default(90),
       })
-      .default({ perCaller: { maxFailures: 6, windowSeconds: 600 }, total: { maxFailures: 100, windowSeconds: 60 } }),
+      .default({
+        perCaller: { maxFailures: 6, windowSeconds: 600 },
+        perSource: { maxFailures: 10, windowSeconds: 600 },
+        total: { maxFailures: 100, windowSeconds: 60, pauseSeconds: 8 },
+        penalty: { firstMinutes: 10, maxHours: 24 },
+        lobby: { perSource: 30, total: 100 },
+        knownCallerDays: 90,
+      }),
     rtp: z
       .strictObject({
         portMin: port,
@@ -181,11 +253,24 @@ export const configSchema = z.strictObject({
           .optional(),
         /** Licence: web guests connected at once, over all groups; beyond it guests are told so. */
         maxGuests: z.number().int().min(0).max(100_000).default(50),
-        /** Failed guest-link attempts per address (sliding window); beyond them the address waits. */
+        /**
+         * Failed hellos (wrong guest links, refused OpenID tokens) per client address (IPv6: per
+         * /64) in a sliding window, attempts being checked counted; beyond them that address waits.
+         */
         maxLinkFailures: z.number().int().min(1).default(20),
         linkFailureWindowSeconds: z.number().int().min(1).default(600),
+        /**
+         * Reverse proxies whose X-Forwarded-For names the browser (IPs or CIDRs). Without them the
+         * socket's peer address is the client: behind a proxy every browser would share one.
+         */
+        trustedProxies: z
+          .array(
+            z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR such as 172.16.0.0/12'),
+          )
+          .max(64)
+          .default([]),
       })
-      .default({ maxGuests: 50, maxLinkFailures: 20, linkFailureWindowSeconds: 600 }),
+      .default({ maxGuests: 50, maxLinkFailures: 20, linkFailureWindowSeconds: 600, trustedProxies: [] }),
     janus: z.strictObject({
       /** Janus WebSocket API (never exposed to browsers). */
       url: wsUrl,

@@ -3,15 +3,15 @@
 // extension, its PIN or moderator PIN, and the caller's name when the room announces names).
 // Every way out ends the relay and, if needed, the call.
 import { EventEmitter, once } from 'node:events';
-import type { Logger } from '@foyer/common';
+import { maskNumber, type Logger } from '@foyer/common';
 import type { BridgeClient } from './bridge-client.ts';
 import { fixedRoomPolicy } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
 import { newParticipantId, type PhoneParticipant } from './conference/participants.ts';
 import type { JanusService } from './janus/janus-service.ts';
-import { runPinIvr, type IvrChannel } from './ivr/pin-ivr.ts';
+import type { PinGuard } from './ivr/pin-guard.ts';
+import { runPinIvr, type IvrChannel, type PinCheck } from './ivr/pin-ivr.ts';
 import type { Prompts } from './ivr/prompts.ts';
-import type { FailureThrottle } from './ivr/throttle.ts';
 import type { UdpPortPool } from './media/ports.ts';
 import { CallRelay } from './media/relay.ts';
 import type { AudioOffer, IncomingCall } from './sip/types.ts';
@@ -26,7 +26,8 @@ export interface CallHandlerDeps {
   conferences: ConferenceManager;
   janus: Pick<JanusService, 'connected'>;
   prompts: Prompts;
-  throttle: FailureThrottle;
+  /** Who may try PINs, counted before each check (src/ivr/pin-guard.ts). */
+  guard: PinGuard;
   maxPinAttempts: number;
   inputTimeoutMs: number;
   mediaTimeoutMs: number;
@@ -61,15 +62,23 @@ export class CallHandler {
 
   private async run(call: IncomingCall): Promise<void> {
     const { log } = this.d;
-    const who = { callId: call.callId, caller: call.caller, source: call.source.address };
+    // Numbers in logs are masked as the rooms show them; the source address stays (fail2ban).
+    const who = { callId: call.callId, caller: call.caller && maskNumber(call.caller), source: call.source.address };
     // A function, not a narrowed property: the state changes while we await.
     const ended = () => call.state === 'ended';
-    const throttled = this.d.throttle.check(call.caller);
-    if (throttled) {
-      log.warn({ ...who, event: 'pin_throttled', scope: throttled }, 'call refused: too many failed PIN entries');
-      call.reject(403, 'Too many failed attempts');
+    const guarded = { caller: call.caller, source: call.source.address, trunk: call.trunk };
+    const entry = this.d.guard.enterLobby(guarded);
+    if ('scope' in entry) {
+      const busy = entry.scope === 'lobby-source' || entry.scope === 'lobby-total';
+      log.warn(
+        { ...who, trunk: call.trunk, event: 'pin_throttled', scope: entry.scope },
+        busy ? 'call refused: too many calls in the PIN dialogue' : 'call refused: too many failed PIN entries',
+      );
+      if (busy) call.reject(503, 'Too many calls at once');
+      else call.reject(403, 'Too many failed attempts');
       return;
     }
+    const lobby = entry.lease;
     const payloadType: 0 | 8 = call.offer.g711.includes(0) ? 0 : 8;
     const relay = await CallRelay.open({
       pool: this.d.pool,
@@ -84,6 +93,7 @@ export class CallHandler {
       return undefined;
     });
     if (!relay) {
+      lobby.leave();
       call.reject(503, 'No media port available');
       return;
     }
@@ -105,6 +115,7 @@ export class CallHandler {
     // Set once the PIN is accepted; read when the call ends.
     const joined: { participant?: PhoneParticipant } = {};
     call.once('ended', (reason) => {
+      lobby.leave();
       this.active.delete(call);
       this.relays.delete(relay);
       this.d.activeCalls.forget(call.callId).catch(() => undefined);
@@ -177,20 +188,19 @@ export class CallHandler {
           greet: false,
           typedAhead,
           allowEmpty: room !== undefined && !room.pinRequired,
-          check: async (pin) => {
-            if (!room) {
-              const group = await this.d.bridge.lookupPin(pin);
-              return group && { roomId: group.roomId, moderator: group.role === 'moderator' };
-            }
-            const access = await this.d.bridge.checkRoomPin(room.extension, pin);
-            return access && { roomId: access.roomId, moderator: access.role === 'moderator' };
-          },
-          onFailure: () => {
-            this.d.throttle.record(call.caller);
-            log.warn({ ...who, event: 'pin_failed', extension: room?.extension }, 'wrong conference PIN');
-          },
+          check: (pin) =>
+            this.checkPin(guarded, who, room?.extension, ended, () =>
+              room
+                ? this.d.bridge
+                    .checkRoomPin(room.extension, pin)
+                    .then((a) => a && { roomId: a.roomId, moderator: a.role === 'moderator' })
+                : this.d.bridge
+                    .lookupPin(pin)
+                    .then((g) => g && { roomId: g.roomId, moderator: g.role === 'moderator' }),
+            ),
         })
       : ({ ok: true, value: { roomId: room.roomId, moderator: false } } as const);
+    lobby.leave();
     if (!result.ok) {
       if (!ended()) {
         relay.play(this.d.prompts.get('goodbye'), { loop: false });
@@ -229,6 +239,49 @@ export class CallHandler {
     joined.participant = participant;
     stats.inConference = true;
     await conference.addPhone(participant);
+  }
+
+  /**
+   * One PIN entry: counted by the guard before it is checked (a refused one is not checked at
+   * all), paused when the guard says so, then asked of the bridge. A bridge that cannot answer
+   * decides nothing: the caller hears "not available, try again later".
+   */
+  private async checkPin<T>(
+    guarded: Parameters<PinGuard['beginAttempt']>[0],
+    who: Record<string, unknown>,
+    extension: string | undefined,
+    ended: () => boolean,
+    lookup: () => Promise<T | undefined>,
+  ): Promise<PinCheck<T>> {
+    const { log } = this.d;
+    const attempt = this.d.guard.beginAttempt(guarded);
+    if (!attempt.allow) {
+      log.warn(
+        { ...who, trunk: guarded.trunk, event: 'pin_throttled', scope: attempt.scope },
+        'PIN entry refused unchecked: too many failed entries',
+      );
+      return { kind: 'refused' };
+    }
+    if (attempt.pauseMs > 0) await new Promise((r) => setTimeout(r, attempt.pauseMs));
+    if (ended()) {
+      attempt.undecided();
+      return { kind: 'wrong' };
+    }
+    let found: T | undefined;
+    try {
+      found = await lookup();
+    } catch (err) {
+      attempt.undecided();
+      log.error({ ...who, err: (err as Error).message }, 'PIN could not be checked: the bridge did not answer');
+      return { kind: 'unavailable' };
+    }
+    if (found !== undefined) {
+      attempt.right();
+      return { kind: 'right', value: found };
+    }
+    attempt.wrong();
+    log.warn({ ...who, trunk: guarded.trunk, event: 'pin_failed', extension }, 'wrong conference PIN');
+    return { kind: 'wrong' };
   }
 
   /** "Say your name after the tone, then #": up to a few seconds of the caller's voice. */

@@ -1,5 +1,6 @@
 // The gateway's HTTP listener: health for the stack and containers; behind the shared bearer
-// secret, metrics and the notifications the bridge sends (revocations, removals, room chat).
+// secret, metrics, the notifications the bridge sends (revocations, removals, room chat) and the
+// list of conferences hosted now (the bridge re-syncs with it after it lost contact).
 // The browser conference WebSocket joins it later.
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +8,7 @@ import {
   createHttpApp,
   gatewayNotificationSchema,
   requireBearer,
+  type ConferenceSnapshot,
   type GatewayNotification,
   type Logger,
 } from '@foyer/common';
@@ -22,8 +24,15 @@ export function buildGatewayHttp(o: {
   metrics: GatewayMetrics;
   log: Logger;
   bridgeEvents: BridgeEvents;
+  /** Every conference hosted now, as reported to the bridge (it re-syncs after losing contact). */
+  conferences?: () => ConferenceSnapshot;
+  /** Reverse proxies whose X-Forwarded-For is believed (req.ip is then the browser's address). */
+  trustedProxies?: string[];
 }): FastifyInstance {
-  const app = createHttpApp(o.log.child({ part: 'http' }), { bodyLimit: 256 * 1024 });
+  const app = createHttpApp(o.log.child({ part: 'http' }), {
+    bodyLimit: 256 * 1024,
+    trustedProxies: o.trustedProxies ?? [],
+  });
   // Healthy means able to host conferences: without Janus there is no media.
   app.get('/health', async (_req, reply) =>
     o.janus.connected
@@ -36,6 +45,7 @@ export function buildGatewayHttp(o: {
       o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
       return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
     });
+    authed.get('/internal/v1/conferences', async () => o.conferences?.() ?? { conferences: [] });
     authed.post('/internal/v1/notify', async (req, reply) => {
       const parsed = gatewayNotificationSchema.safeParse(req.body);
       if (!parsed.success) {

@@ -14,7 +14,8 @@ import { ConferenceRooms } from './conference/rooms.ts';
 import { registerConferenceSocket } from './conference/ws.ts';
 import { BridgeEvents, buildGatewayHttp } from './http.ts';
 import { Prompts } from './ivr/prompts.ts';
-import { FailureThrottle } from './ivr/throttle.ts';
+import { PinGuard } from './ivr/pin-guard.ts';
+import { AttemptThrottle } from './ivr/throttle.ts';
 import { JanusService } from './janus/janus-service.ts';
 import { UdpPortPool } from './media/ports.ts';
 import { createMetrics } from './metrics.ts';
@@ -22,6 +23,9 @@ import { createSipServer } from './sip/server.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
 import { KnexActiveCallStore } from './store/active-calls.ts';
 import type { DialogSnapshot } from './sip/dialog.ts';
+
+/** Hellos of one client address being checked at once (a page says hello once per connection). */
+const HELLOS_IN_FLIGHT_PER_CLIENT = 8;
 
 await runService('sip-gateway', async (onStop) => {
   const { config } = loadConfig(configPathFromArgs(process.argv));
@@ -69,7 +73,15 @@ await runService('sip-gateway', async (onStop) => {
   });
 
   const metrics = createMetrics();
-  const http = buildGatewayHttp({ secret: config.internalApi.secret, janus, metrics, log, bridgeEvents });
+  const http = buildGatewayHttp({
+    secret: config.internalApi.secret,
+    janus,
+    metrics,
+    log,
+    bridgeEvents,
+    trustedProxies: cfg.conference.trustedProxies,
+    conferences: () => ({ conferences: conferences.all().map((c) => ({ roomId: c.roomId, report: c.snapshot() })) }),
+  });
   await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
   registerConferenceSocket(http, {
     conferences,
@@ -89,15 +101,11 @@ await runService('sip-gateway', async (onStop) => {
     rooms,
     log,
     maxGuests: cfg.conference.maxGuests,
-    linkThrottle: new FailureThrottle({
-      perCaller: {
-        maxFailures: cfg.conference.maxLinkFailures,
-        windowSeconds: cfg.conference.linkFailureWindowSeconds,
-      },
-      total: {
-        maxFailures: cfg.conference.maxLinkFailures * 50,
-        windowSeconds: cfg.conference.linkFailureWindowSeconds,
-      },
+    // Per client address only: a total limit would let one client lock every guest out.
+    helloThrottle: new AttemptThrottle({
+      maxFailures: cfg.conference.maxLinkFailures,
+      windowSeconds: cfg.conference.linkFailureWindowSeconds,
+      maxInFlight: HELLOS_IN_FLIGHT_PER_CLIENT,
     }),
     allowedOrigins: [new URL(config.web.publicUrl).origin],
   });
@@ -113,7 +121,7 @@ await runService('sip-gateway', async (onStop) => {
     conferences,
     janus,
     prompts,
-    throttle: new FailureThrottle(cfg.throttle),
+    guard: new PinGuard(cfg.throttle),
     maxPinAttempts: cfg.ivr.maxPinAttempts,
     inputTimeoutMs: cfg.ivr.inputTimeoutSeconds * 1000,
     mediaTimeoutMs: cfg.rtp.timeoutSeconds * 1000,
@@ -126,6 +134,14 @@ await runService('sip-gateway', async (onStop) => {
     tls: cfg.sip.tls,
     trunks: cfg.trunks,
     log,
+    limits: {
+      maxConnections: cfg.sip.limits.maxConnections,
+      maxConnectionsPerSource: cfg.sip.limits.maxConnectionsPerSource,
+      idleMs: cfg.sip.limits.idleSeconds * 1000,
+      idleAfterMessageMs: cfg.sip.limits.idleSecondsAfterMessage * 1000,
+      maxMessageBytes: cfg.sip.limits.maxMessageBytes,
+      maxHeaders: cfg.sip.limits.maxHeaders,
+    },
   });
   sip.on('call', (call) => calls.handle(call));
   // Calls answered before a restart: their callers hear nothing any more, so end them properly.

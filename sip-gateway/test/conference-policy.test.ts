@@ -1,10 +1,18 @@
 // Fixed rooms' conference rules with callers, on small fakes of the relay and Janus: no moderator
 // needed (or a moderator PIN), hold music while alone, start muted, capacity, *7 lock and *8
-// mute all for phone moderators, names announced into the mix.
+// mute all for phone moderators, names announced into the mix; what the bridge is told while
+// Janus is away.
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Conference, GROUP_POLICY, type ConferenceDeps, type ConferencePolicy } from '../src/conference/conference.ts';
+import type { ConferenceReport } from '@foyer/common';
+import {
+  Conference,
+  GROUP_POLICY,
+  reportedStatus,
+  type ConferenceDeps,
+  type ConferencePolicy,
+} from '../src/conference/conference.ts';
 import type { PhoneParticipant } from '../src/conference/participants.ts';
 import type { CallRelay } from '../src/media/relay.ts';
 import type { IncomingCall } from '../src/sip/types.ts';
@@ -36,6 +44,7 @@ class FakeRelay extends EventEmitter {
 }
 
 function setup(policy: Partial<ConferencePolicy>) {
+  const reports: ConferenceReport[] = [];
   const janus = {
     connected: true,
     attach: async () => ({
@@ -46,7 +55,11 @@ function setup(policy: Partial<ConferencePolicy>) {
   const deps = {
     rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
     janus,
-    bridge: { reportConference: async () => undefined },
+    bridge: {
+      reportConference: async (_roomId: string, r: ConferenceReport) => {
+        reports.push(r);
+      },
+    },
     prompts: { get: sound, count: (n: number) => sound(`count-${n}`) },
     log: pino({ level: 'silent' }),
     janusFacingAddress: '127.0.0.1',
@@ -75,7 +88,7 @@ function setup(policy: Partial<ConferencePolicy>) {
     };
     return { p, relay, press };
   };
-  return { c, phone };
+  return { c, phone, janus, reports };
 }
 
 describe('fixed room conferences', () => {
@@ -123,7 +136,16 @@ describe('fixed room conferences', () => {
     expect(a.relay.heard.filter((h) => h === 'muted')).toHaveLength(1);
     await m.press('*8');
     expect(a.relay.heard.filter((h) => h === 'muted')).toHaveLength(1);
-    expect(await c.setMuted('a', false)).toBe(true);
+    // Muted by *8 ("quiet please"), a caller may unmute themselves with *6.
+    await a.press('*6');
+    expect(a.relay.muted).toBe(false);
+    // Muted by a moderator in person, they may not: *6 only repeats "you are muted".
+    expect(await c.setMuted('a', true, 'moderator')).toBe('done');
+    await a.press('*6');
+    expect(a.relay.muted).toBe(true);
+    expect(a.relay.heard.at(-1)).toBe('muted');
+    expect(await c.setMuted('a', false, 'self')).toBe('locked');
+    expect(await c.setMuted('a', false, 'moderator')).toBe('done');
     expect(a.relay.muted).toBe(false);
     expect(a.relay.heard.at(-1)).toBe('unmuted');
     await m.press('*7');
@@ -146,5 +168,42 @@ describe('fixed room conferences', () => {
     expect(c.admission(false)).toBe('full');
     await c.removePhone('a', 'bye');
     expect(a.relay.announced).toEqual(['annahas-joined', 'annahas-left']);
+  });
+});
+
+describe('Janus away', () => {
+  it('a conference that would run is reported on hold, media unavailable, everyone waiting', () => {
+    expect(reportedStatus('running', false)).toBe('on_hold');
+    expect(reportedStatus('running', true)).toBe('running');
+    for (const s of ['idle', 'waiting', 'on_hold'] as const) {
+      expect(reportedStatus(s, false)).toBe(s);
+      expect(reportedStatus(s, true)).toBe(s);
+    }
+  });
+
+  it('losing Janus is reported to the bridge at once, and so is its return', async () => {
+    const { c, phone, janus, reports } = setup({ moderatorRequired: true });
+    const a = phone('a');
+    const m = phone('m', true);
+    await c.addPhone(a.p);
+    await c.addPhone(m.p);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reports.at(-1)).toMatchObject({ status: 'running' });
+    expect(reports.at(-1)?.media).toBeUndefined();
+    expect(reports.at(-1)?.participants.every((p) => !p.waiting)).toBe(true);
+
+    janus.connected = false;
+    await c.janusLost();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(a.relay.mode).toBe('lobby');
+    expect(reports.at(-1)).toMatchObject({ status: 'on_hold', media: 'unavailable' });
+    expect(reports.at(-1)?.participants.every((p) => p.waiting)).toBe(true);
+
+    janus.connected = true;
+    await c.janusBack();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(a.relay.mode).toBe('mix');
+    expect(reports.at(-1)).toMatchObject({ status: 'running' });
+    expect(reports.at(-1)?.media).toBeUndefined();
   });
 });

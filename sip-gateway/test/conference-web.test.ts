@@ -147,10 +147,23 @@ describe('conference with browsers', () => {
     const { conference: c, web } = setup();
     const guest = web('g1', 'guest');
     await c.addWeb(guest.w);
-    expect(await c.setMuted('g1', true)).toBe(true);
+    expect(await c.setMuted('g1', true, 'moderator')).toBe('done');
     expect(guest.media.muted).toEqual([true]);
     expect(c.view().find((p) => p.id === 'g1')?.muted).toBe(true);
-    expect(await c.setMuted('nobody', true)).toBe(false);
+    expect(await c.setMuted('nobody', true, 'moderator')).toBe('missing');
+  });
+
+  it('a guest muted by a moderator cannot unmute itself; one that muted itself can', async () => {
+    const { conference: c, web } = setup();
+    const guest = web('g1', 'guest');
+    await c.addWeb(guest.w);
+    expect(await c.setMuted('g1', true, 'moderator')).toBe('done');
+    expect(await c.setMuted('g1', false, 'self')).toBe('locked');
+    expect(guest.media.muted).toEqual([true]);
+    expect(await c.setMuted('g1', false, 'moderator')).toBe('done');
+    expect(await c.setMuted('g1', true, 'self')).toBe('done');
+    expect(await c.setMuted('g1', false, 'self')).toBe('done');
+    expect(guest.media.muted).toEqual([true, false, true, false]);
   });
 
   it('a guest’s own chat message comes back with its txnId; others see it without', async () => {

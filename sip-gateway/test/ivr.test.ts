@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runPinIvr, type IvrChannel } from '../src/ivr/pin-ivr.ts';
+import { runPinIvr, type IvrChannel, type PinCheck } from '../src/ivr/pin-ivr.ts';
 import type { Prompts, PromptName } from '../src/ivr/prompts.ts';
-import { FailureThrottle } from '../src/ivr/throttle.ts';
 
 /** A channel whose prompts "play" for a fixed time and which records what was said. */
 class FakeChannel implements IvrChannel {
@@ -49,14 +48,20 @@ const prompts = { get: (name: PromptName) => Buffer.from(name) } as unknown as P
 describe('PIN dialogue', () => {
   afterEach(() => vi.useRealTimers());
 
-  function start(ch: FakeChannel, o: { typedAhead?: string[] } = {}) {
+  function start(
+    ch: FakeChannel,
+    o: { typedAhead?: string[]; check?: (pin: string) => Promise<PinCheck<string>> } = {},
+  ) {
     const failures: string[] = [];
     const result = runPinIvr(ch, {
       prompts,
       maxAttempts: 3,
       inputTimeoutMs: 10_000,
-      check: async (pin) => (pin === '1234567890' ? 'group' : undefined),
-      onFailure: (pin) => failures.push(pin),
+      check: async (pin) => {
+        if (pin === '1234567890') return { kind: 'right', value: 'group' };
+        failures.push(pin);
+        return { kind: 'wrong' };
+      },
       greet: false,
       ...o,
     });
@@ -92,7 +97,7 @@ describe('PIN dialogue', () => {
     ch.type('#');
     await vi.advanceTimersByTimeAsync(1500);
     expect(await result).toEqual({ ok: false, reason: 'too-many-attempts' });
-    expect(failures).toEqual(['99', '98', '']);
+    expect(failures).toEqual(['99', '98']); // a lone # is no guess: it uses a try but is not checked
     expect(ch.said.filter((s) => !s.startsWith('('))).toEqual([
       'enter-pin',
       'wrong-pin',
@@ -120,38 +125,22 @@ describe('PIN dialogue', () => {
     ch.type('1');
     expect(await result).toEqual({ ok: false, reason: 'hung-up' });
   });
-});
 
-describe('failure throttle', () => {
-  it('refuses a caller after too many failures in the window, and forgives later', () => {
-    let now = 0;
-    const t = new FailureThrottle(
-      { perCaller: { maxFailures: 3, windowSeconds: 60 }, total: { maxFailures: 100, windowSeconds: 60 } },
-      () => now,
-    );
-    for (let i = 0; i < 3; i++) {
-      expect(t.check('+49111')).toBeUndefined();
-      t.record('+49111');
-      now += 1000;
-    }
-    expect(t.check('+49111')).toBe('caller');
-    expect(t.check('+49222')).toBeUndefined();
-    now += 60_000;
-    expect(t.check('+49111')).toBeUndefined();
+  it('says goodbye at once when the throttle refuses an entry before it is checked', async () => {
+    vi.useFakeTimers();
+    const ch = new FakeChannel();
+    const { result } = start(ch, { typedAhead: [...'55#'], check: async () => ({ kind: 'refused' }) });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(await result).toEqual({ ok: false, reason: 'throttled' });
+    expect(ch.said).toEqual(['too-many-attempts']);
   });
 
-  it('refuses everyone when failures pile up in total; anonymous callers share one bucket', () => {
-    let now = 0;
-    const t = new FailureThrottle(
-      { perCaller: { maxFailures: 2, windowSeconds: 60 }, total: { maxFailures: 5, windowSeconds: 10 } },
-      () => now,
-    );
-    t.record(null);
-    t.record(null);
-    expect(t.check(null)).toBe('caller');
-    for (let i = 0; i < 3; i++) t.record(`+49${i}`);
-    expect(t.check('+49999')).toBe('total');
-    now += 11_000;
-    expect(t.check('+49999')).toBeUndefined();
+  it('says "not available, try again" when the PIN cannot be checked (bridge away)', async () => {
+    vi.useFakeTimers();
+    const ch = new FakeChannel();
+    const { result } = start(ch, { typedAhead: [...'55#'], check: async () => ({ kind: 'unavailable' }) });
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(await result).toEqual({ ok: false, reason: 'unavailable' });
+    expect(ch.said).toEqual(['not-available']);
   });
 });

@@ -1,14 +1,9 @@
 // What a broken or hostile peer can do to the SIP server: garbage datagrams, TCP floods,
 // insane Content-Length, a busy port, a peer that never ACKs, an application that never
 // answers or throws. The process must survive and other calls must go on.
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createSipServer } from '../src/sip/server.ts';
@@ -18,9 +13,11 @@ import {
   PCMU_OFFER,
   RawUdpPeer,
   requestHeaders,
+  selfSignedCert,
   sipMessage,
   startTestServer,
   statusOf,
+  tlsOptions,
   type TestServer,
 } from './sipp/harness.ts';
 
@@ -413,50 +410,14 @@ describe('SIP server lifecycle', () => {
   });
 
   it('listens on TLS too when configured (openssl comes with scripts/setup)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'foyer-sip-tls-'));
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const cert = await selfSignedCert();
     const tlsPort = await freePort();
-    const t = await startTestServer({ tls: { port: tlsPort, certFile, keyFile } });
+    const t = await startTestServer({ tls: { port: tlsPort, certFile: cert.certFile, keyFile: cert.keyFile } });
     try {
-      const socket = tls.connect({ port: tlsPort, host: '127.0.0.1', rejectUnauthorized: false });
-      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-      const headers = requestHeaders({ method: 'OPTIONS', peerPort: socket.localPort ?? 0, transport: 'TCP' });
-      socket.write(
-        sipMessage(
-          `OPTIONS sip:127.0.0.1:${tlsPort} SIP/2.0`,
-          headers.map((h) => h.replace('/TCP ', '/TLS ')),
-        ),
-      );
-      const answer = await new Promise<string>((resolve) =>
-        socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))),
-      );
-      socket.destroy();
-      expect(statusOf(answer)).toBe(200);
+      expect(await tlsOptions(tlsPort)).toBe(200);
     } finally {
       await t.close();
-      await rm(dir, { recursive: true, force: true });
+      await cert.remove();
     }
   });
 

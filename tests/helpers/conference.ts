@@ -26,8 +26,15 @@ export class ConferenceClient {
     });
   }
 
-  static async open(info: StackInfo): Promise<ConferenceClient> {
-    const ws = new WebSocket(`${info.gatewayUrl.replace(/^http/, 'ws')}/ws/conference`);
+  /** `from`: another loopback address to connect from (as another client); `headers`, e.g. a proxy's. */
+  static async open(
+    info: StackInfo,
+    o: { from?: string; headers?: Record<string, string> } = {},
+  ): Promise<ConferenceClient> {
+    const ws = new WebSocket(`${info.gatewayUrl.replace(/^http/, 'ws')}/ws/conference`, {
+      ...(o.from ? { localAddress: o.from } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

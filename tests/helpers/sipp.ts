@@ -9,22 +9,45 @@ import { join } from 'node:path';
 
 const PCAP_DIR = '/usr/share/sip-tester';
 
-/** A port free for both UDP and TCP on loopback (sipp and our SIP stack bind both). */
+/**
+ * Where freePort looks: below the stacks' bases (18000 developer, 28000 tests) and below Linux's
+ * ephemeral range, so no outgoing connection takes the port between this check and its use.
+ */
+const FREE_PORTS = { first: 14_000, count: 4000 };
+/** Ports handed out lately: not handed out again while their user may not have bound them yet. */
+const handedOut: number[] = [];
+
+function bindsUdp(port: number): Promise<boolean> {
+  const udp = createSocket('udp4');
+  return new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind(port, '127.0.0.1', () => resolve(true));
+  }).then((ok) => new Promise<boolean>((resolve) => udp.close(() => resolve(ok))));
+}
+
+function bindsTcp(port: number): Promise<boolean> {
+  const tcp = createServer();
+  return new Promise<boolean>((resolve) => {
+    tcp.once('error', () => resolve(false));
+    tcp.listen(port, '127.0.0.1', () => resolve(true));
+  }).then((ok) => (ok ? new Promise<boolean>((resolve) => tcp.close(() => resolve(true))) : false));
+}
+
+/**
+ * An even port free for TCP and UDP on loopback, with the three UDP ports after it free too
+ * (sipp's -mp takes the port and the next ones for RTCP and video).
+ */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const udp = createSocket('udp4');
-    const port = await new Promise<number>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(0, '127.0.0.1', () => resolve(udp.address().port));
-    });
-    const tcp = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    if (ok) await new Promise<void>((resolve) => tcp.close(() => resolve()));
-    if (ok) return port;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FREE_PORTS.first + 2 * Math.floor((Math.random() * FREE_PORTS.count) / 2);
+    if (handedOut.some((p) => Math.abs(p - port) < 4)) continue;
+    if (!(await bindsTcp(port))) continue;
+    let udpFree = true;
+    for (let i = 0; i < 4 && udpFree; i++) udpFree = await bindsUdp(port + i);
+    if (!udpFree) continue;
+    handedOut.push(port);
+    if (handedOut.length > 500) handedOut.shift();
+    return port;
   }
   throw new Error('no free port found');
 }
@@ -168,6 +191,8 @@ export interface SippOptions {
   limitMs?: number;
   /** Look at sipp's working folder (trace files) before it is removed. */
   inspect?: (dir: string) => void;
+  /** Another loopback address to call from (another source, e.g. another trunk); default 127.0.0.1. */
+  from?: string;
 }
 
 /**
@@ -192,7 +217,7 @@ export async function runSipp(
       '-t',
       o.transport ?? 'u1',
       '-i',
-      '127.0.0.1',
+      o.from ?? '127.0.0.1',
       '-p',
       String(await freePort()),
       '-mi',

@@ -20,6 +20,8 @@ export function conferenceContent(
   o: { dialInNumber: string; webUrl: string },
   /** A fixed conference room: its own number and PIN ("" for none), always shown. */
   fixed?: { number: string; pin: string },
+  /** The gateway has no media server now: `media: "unavailable"` (absent otherwise). */
+  mediaUnavailable = false,
 ): ConferenceContent {
   const on = group.guestAccess && group.pin !== null && group.linkToken !== null;
   return {
@@ -31,6 +33,7 @@ export function conferenceContent(
     ...(fixed ? { fixed_room: true } : {}),
     // Only that there is one: the PIN itself never goes into room state.
     ...(on && !fixed && group.moderatorPin ? { moderator_pin: true } : {}),
+    ...(mediaUnavailable && group.conferenceStatus !== 'idle' ? { media: 'unavailable' } : {}),
   };
 }
 

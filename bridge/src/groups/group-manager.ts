@@ -1,7 +1,14 @@
 // Groups are rooms the bot has joined. This class reacts to their events (membership, names,
 // power levels, guest-access requests, chat) and answers the gateway's questions about them.
 // Everything it needs to remember is in the store, so a restart loses nothing.
-import type { ChatMessage, ConferenceReport, GroupInfo, GroupPinAccess, Logger } from '@foyer/common';
+import type {
+  ChatMessage,
+  ConferenceReport,
+  ConferenceSnapshot,
+  GroupInfo,
+  GroupPinAccess,
+  Logger,
+} from '@foyer/common';
 import { safeEqual } from '@foyer/common';
 import { memberContentSchema, type RoomEvent } from '../appservice/events.ts';
 import { toChatMessage } from '../chat/relay.ts';
@@ -60,6 +67,13 @@ export class GroupManager {
   private readonly writer: CoalescingStateWriter;
   /** Per-room queue: one room's changes happen in order, rooms don't wait for each other. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** When the gateway last reported on a room itself (ms), so a reset or re-sync never undoes it. */
+  private readonly reportedAt = new Map<string, number>();
+  /**
+   * Rooms whose conference has no media server now (the gateway's live state, not stored: after
+   * a bridge restart the re-sync with the gateway brings it back).
+   */
+  private readonly mediaUnavailable = new Set<string>();
 
   constructor(o: GroupManagerOptions) {
     this.o = o;
@@ -75,6 +89,7 @@ export class GroupManager {
           await o.store.getParticipants(roomId),
           o,
           fixed && { number: fixed.number, pin: fixed.pin ?? '' },
+          this.mediaUnavailable.has(roomId),
         );
       },
       write: async (roomId, content) => {
@@ -467,6 +482,8 @@ export class GroupManager {
 
   private async forgetGroup(roomId: string): Promise<void> {
     this.writer.forget(roomId);
+    this.reportedAt.delete(roomId);
+    this.mediaUnavailable.delete(roomId);
     await this.o.store.deleteGroup(roomId);
     this.o.gateway.notify({ type: 'group.deleted', roomId });
   }
@@ -540,11 +557,24 @@ export class GroupManager {
 
   /** The gateway's report of a conference: status, and who is in it or waiting. */
   reportConference(roomId: string, report: ConferenceReport): Promise<void> {
+    this.reportedAt.set(roomId, Date.now());
+    return this.applyReport(roomId, report);
+  }
+
+  /**
+   * Mirror a report into the store and the room. With `unlessReportedSince`, a room the gateway
+   * reported on itself after that moment is left as it is: that report is newer than ours.
+   */
+  private applyReport(roomId: string, report: ConferenceReport, unlessReportedSince?: number): Promise<void> {
     return this.serial(roomId, async () => {
+      if (unlessReportedSince !== undefined && (this.reportedAt.get(roomId) ?? -Infinity) >= unlessReportedSince)
+        return;
       const { store } = this.o;
       const group = await store.getGroup(roomId);
       if (!group) throw new UnknownGroupError(roomId);
       await store.setConferenceStatus(roomId, report.status);
+      if (report.media === 'unavailable') this.mediaUnavailable.add(roomId);
+      else this.mediaUnavailable.delete(roomId);
       const known = new Map((await store.getParticipants(roomId)).map((p) => [p.participantId, p]));
       for (const r of report.participants) {
         const before = known.get(r.id);
@@ -599,11 +629,43 @@ export class GroupManager {
     });
   }
 
-  /** The gateway restarted: every conference is over; virtual users leave, status idle. */
-  async resetConferences(): Promise<number> {
+  /**
+   * The gateway restarted (it says so) or stopped answering (the bridge's health check): every
+   * conference is over; virtual users leave, status idle. With `unlessReportedSince`, rooms the
+   * gateway reported on after that moment stay (it is back and hosts them).
+   */
+  async resetConferences(o: { unlessReportedSince?: number } = {}): Promise<number> {
     const rooms = await this.o.store.roomsWithConference();
-    for (const roomId of rooms) await this.reportConference(roomId, { status: 'idle', participants: [] });
+    const idle: ConferenceReport = { status: 'idle', participants: [] };
+    for (const roomId of rooms) {
+      if (o.unlessReportedSince === undefined) await this.reportConference(roomId, idle);
+      else
+        await this.applyReport(roomId, idle, o.unlessReportedSince).catch((err: unknown) =>
+          this.resetFailed(roomId, err),
+        );
+    }
     return rooms.length;
+  }
+
+  /**
+   * What the gateway hosts now (after the bridge lost contact with it, or restarted): its
+   * conferences as it lists them, every other conference over. A room the gateway reported on
+   * directly after `since` keeps that newer report.
+   */
+  async syncConferences(snapshot: ConferenceSnapshot, since: number): Promise<void> {
+    const listed = new Map(snapshot.conferences.map((c) => [c.roomId, c.report]));
+    const stale = (await this.o.store.roomsWithConference()).filter((roomId) => !listed.has(roomId));
+    for (const [roomId, report] of listed)
+      await this.applyReport(roomId, report, since).catch((err: unknown) => this.resetFailed(roomId, err));
+    for (const roomId of stale)
+      await this.applyReport(roomId, { status: 'idle', participants: [] }, since).catch((err: unknown) =>
+        this.resetFailed(roomId, err),
+      );
+  }
+
+  private resetFailed(roomId: string, err: unknown): void {
+    if (err instanceof UnknownGroupError) return; // not (or no longer) a group
+    this.o.log.warn({ err: (err as Error).message, roomId }, 'could not update the room’s conference');
   }
 
   /** The participant's virtual user, if the participant is in this group's conference now. */

@@ -66,8 +66,16 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       listen: { bind: l.host, port: l.ports.gateway },
       dialInNumber: s.dialInNumber,
       sip: { bind: l.host, port: l.ports.sip, transports: ['udp', 'tcp'] },
-      // The local stack takes calls from this machine only (sipp, baresip, softphones).
-      trunks: [{ name: 'loopback', sourceAddresses: ['127.0.0.1/32'] }],
+      // The local stack takes calls from this machine only (sipp, baresip, softphones); a second
+      // loopback address is a second trunk, so a test can flood from one trunk and call through
+      // the other (other loopback addresses are no trunk: strangers, for the tests).
+      trunks: [
+        { name: 'loopback', sourceAddresses: ['127.0.0.1/32'] },
+        { name: 'loopback-other', sourceAddresses: ['127.0.0.2/32'] },
+      ],
+      // The tests enter wrong PINs from this machine on purpose, in many files: a looser
+      // per-source limit than the default (10), so they do not block each other.
+      throttle: { perSource: { maxFailures: 30, windowSeconds: 600 } },
       ivr: {
         language: 'de',
         promptsDir: join(l.root, '.tools', 'prompts'),
@@ -75,7 +83,13 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
         maxPinAttempts: 3,
       },
       rtp: { portMin: l.rtp.gateway[0], portMax: l.rtp.gateway[1] },
-      conference: { maxGuests: l.maxGuests, maxLinkFailures: 20, linkFailureWindowSeconds: 600 },
+      conference: {
+        maxGuests: l.maxGuests,
+        maxLinkFailures: 20,
+        linkFailureWindowSeconds: 600,
+        // A stand-in reverse proxy on loopback for the tests (X-Forwarded-For believed from it alone).
+        trustedProxies: ['127.0.0.4'],
+      },
       // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
       ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },

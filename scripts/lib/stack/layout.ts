@@ -1,7 +1,31 @@
 // Where a local stack lives and which loopback ports it uses. Every port derives from one base,
 // so a developer's stack (.stack, base 18000) and the test suite's (another dir and base) run
 // side by side without clashing.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+/** Ports a stack takes from its base: TCP services below +100, UDP ranges up to +3999. */
+export const STACK_PORT_SPAN = 4000;
+
+/** Linux's ephemeral range (outgoing connections take ports from it), or undefined elsewhere. */
+export function ephemeralPortRange(file = '/proc/sys/net/ipv4/ip_local_port_range'): [number, number] | undefined {
+  try {
+    const [lo, hi] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    return lo !== undefined && hi !== undefined && Number.isInteger(lo) && Number.isInteger(hi) ? [lo, hi] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a port base is refused: a stack whose ports lie in the ephemeral range may find one taken
+ * by any outgoing connection of the machine (a test's flake, a service that does not start).
+ */
+export function portBaseProblem(base: number, ephemeral: [number, number] | undefined): string | undefined {
+  const last = base + STACK_PORT_SPAN - 1;
+  if (!ephemeral || last < ephemeral[0] || base > ephemeral[1]) return undefined;
+  return `FOYER_PORT_BASE ${base}: ports ${base}–${last} overlap the ephemeral port range ${ephemeral[0]}–${ephemeral[1]} (/proc/sys/net/ipv4/ip_local_port_range), where outgoing connections may take them; choose a base from 1024 to ${ephemeral[0] - STACK_PORT_SPAN}${ephemeral[1] + STACK_PORT_SPAN <= 65536 ? ` or above ${ephemeral[1]}` : ''}`;
+}
 
 export type DbMode = 'postgres' | 'embedded';
 
@@ -47,6 +71,8 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
   if (!Number.isInteger(portBase) || portBase < 1024 || portBase > 61000) {
     throw new Error(`FOYER_PORT_BASE must be a whole number from 1024 to 61000, got "${env.FOYER_PORT_BASE}"`);
   }
+  const problem = portBaseProblem(portBase, ephemeralPortRange());
+  if (problem) throw new Error(problem);
   const maxGuests = Number(env.FOYER_MAX_GUESTS ?? 25);
   if (!Number.isInteger(maxGuests) || maxGuests < 0) {
     throw new Error(`FOYER_MAX_GUESTS must be a whole number, got "${env.FOYER_MAX_GUESTS}"`);

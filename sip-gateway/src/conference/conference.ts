@@ -2,7 +2,14 @@
 // caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
 // Janus mix and SFU, or back on hold when the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
-import { maskNumber, type ChatMessage, type ConferenceReport, type FixedRoomInfo, type Logger } from '@foyer/common';
+import {
+  maskNumber,
+  serialQueue,
+  type ChatMessage,
+  type ConferenceReport,
+  type FixedRoomInfo,
+  type Logger,
+} from '@foyer/common';
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
 import type { JanusService } from '../janus/janus-service.ts';
 import type { Prompts } from '../ivr/prompts.ts';
@@ -74,6 +81,11 @@ export function fixedRoomPolicy(room: FixedRoomInfo, prompts: Pick<Prompts, 'mus
 /** Why someone may not enter now. */
 export type Refusal = 'locked' | 'full';
 
+/** The status the bridge is told: never 'running' while the media server is away. */
+export function reportedStatus(status: ConferenceStatus, mediaAvailable: boolean): ConferenceStatus {
+  return status === 'running' && !mediaAvailable ? 'on_hold' : status;
+}
+
 export class ConferenceUnavailableError extends Error {
   override name = 'ConferenceUnavailableError';
 }
@@ -89,7 +101,6 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   locked = false;
   private readonly d: ConferenceDeps;
   private reportTimer: NodeJS.Timeout | undefined;
-  private work: Promise<unknown> = Promise.resolve();
 
   constructor(roomId: string, deps: ConferenceDeps) {
     super();
@@ -149,11 +160,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   /** Changes happen one after another, so joins and leaves never interleave halfway. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.work.then(fn, fn);
-    this.work = next.catch(() => undefined);
-    return next;
-  }
+  private readonly serial = serialQueue();
 
   private enter(p: PhoneParticipant): Promise<void> {
     return this.serial(async () => {
@@ -287,7 +294,10 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     return undefined;
   }
 
-  /** Janus went away: its legs are gone. Callers wait with music until it is back, browsers wait too. */
+  /**
+   * Janus went away: its legs are gone. Callers wait with music until it is back, browsers wait
+   * too, and the bridge hears so (on hold, media unavailable), so the room never says running.
+   */
   janusLost(): Promise<void> {
     return this.serial(async () => {
       for (const p of this.phones.values()) {
@@ -296,7 +306,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         if (p.relay.mode === 'mix') this.toLobby(p, 'on-hold');
       }
       for (const w of this.webs.values()) w.media.forget();
-      this.emit('changed');
+      this.scheduleReport();
     });
   }
 
@@ -304,9 +314,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   janusBack(): Promise<void> {
     return this.serial(async () => {
       this.emit('changed'); // browsers see themselves admitted again and reconnect their media
-      if (!this.started) return;
-      for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
-      this.emit('changed');
+      if (this.started)
+        for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+      this.scheduleReport();
     });
   }
 
@@ -320,6 +330,10 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     const say = (sound: Buffer) => p.relay.play(sound, { loop: false });
     switch (command) {
       case 'toggle-mute':
+        if (p.relay.muted && p.mutedByModerator && !p.moderator) {
+          say(this.d.prompts.get('muted')); // only a moderator can unmute them
+          return;
+        }
         p.relay.muted = !p.relay.muted;
         say(this.d.prompts.get(p.relay.muted ? 'muted' : 'unmuted'));
         this.d.log.info(
@@ -349,10 +363,10 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     }
   }
 
-  /** Everyone but moderators muted (they can unmute themselves). */
+  /** Everyone but moderators muted ("quiet please": unlike a moderator's mute of one person, they can unmute themselves). */
   async muteAllButModerators(): Promise<void> {
     for (const p of this.phones.values()) if (!p.moderator) this.muteCaller(p, true);
-    for (const w of this.webs.values()) if (!w.moderator) await this.setMuted(w.id, true);
+    for (const w of this.webs.values()) if (!w.moderator) await this.setMuted(w.id, true, 'mute-all');
     this.emit('changed');
   }
 
@@ -363,18 +377,30 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.play(this.d.prompts.get(muted ? 'muted' : 'unmuted'), { loop: false });
   }
 
-  /** Mute or unmute a caller or a browser (by a moderator, or a browser itself). */
-  async setMuted(id: string, muted: boolean): Promise<boolean> {
+  /**
+   * Mute or unmute a caller or a browser, by a moderator or by themselves. Someone a moderator
+   * muted stays muted until a moderator unmutes them ('locked'); the mute is Janus's, so a
+   * modified page cannot undo it.
+   */
+  async setMuted(
+    id: string,
+    muted: boolean,
+    by: 'self' | 'moderator' | 'mute-all',
+  ): Promise<'done' | 'locked' | 'missing'> {
     const p = this.phones.get(id);
     const w = this.webs.get(id);
+    const who = p ?? w;
+    if (!who) return 'missing';
+    if (by === 'self' && !muted && who.mutedByModerator && !who.moderator) return 'locked';
+    if (by === 'moderator') who.mutedByModerator = muted;
     if (p) this.muteCaller(p, muted);
     else if (w) {
       w.muted = muted;
       await w.media.setMuted(muted);
-    } else return false;
+    }
     this.emit('changed');
-    this.d.log.info({ roomId: this.roomId, participant: id, muted }, 'participant muted or unmuted');
-    return true;
+    this.d.log.info({ roomId: this.roomId, participant: id, muted, by }, 'participant muted or unmuted');
+    return 'done';
   }
 
   /**
@@ -495,10 +521,17 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     }
   }
 
+  /**
+   * What the bridge shows in the room. Without Janus nobody is in a mix: everyone waits, and a
+   * conference that would run is on hold (media unavailable) until Janus is back.
+   */
   snapshot(): ConferenceReport {
-    const waiting = !this.started;
+    const media = this.d.janus.connected;
+    const waiting = !this.started || !media;
+    const status = reportedStatus(this.status, media);
     return {
-      status: this.status,
+      status,
+      ...(media ? {} : { media: 'unavailable' as const }),
       participants: [
         ...[...this.phones.values()].map((p) => ({ id: p.id, kind: 'phone' as const, number: p.number, waiting })),
         ...[...this.webs.values()]

@@ -28,6 +28,8 @@ export interface PhoneParticipant {
   keys: EventEmitter<{ digit: [string] }>;
   /** Entered with a moderator PIN: starts the conference, may lock it and mute everyone. */
   moderator: boolean;
+  /** Muted by a moderator: *6 cannot unmute until a moderator does. */
+  mutedByModerator?: boolean;
   /** The caller's recorded name (mu-law), for the announcement on join and leave. */
   name?: Buffer;
   /** This leg's AudioBridge handle and participant ID, once it joined the mix. */
@@ -44,6 +46,8 @@ export interface WebParticipant {
   userId?: string;
   moderator: boolean;
   muted: boolean;
+  /** Muted by a moderator: the page cannot unmute itself until a moderator does. */
+  mutedByModerator?: boolean;
   talking: boolean;
   media: WebMedia;
   /** Chat messages sent but not yet seen back from the room, oldest first. */

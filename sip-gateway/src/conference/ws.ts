@@ -1,11 +1,13 @@
 // The conference WebSocket (/ws/conference): the conference page says who it is (a guest link,
 // or a Matrix member's OpenID token), joins, and then exchanges session descriptions for its
 // media, chat lines and moderator actions. Every message is schema-validated; a connection that
-// floods, or says nothing valid, is closed with a reason.
+// floods, or says nothing valid, is closed with a reason. One socket is one participant at most:
+// hello, join, leave and the clean-up on close run one after another, so messages sent at once
+// cannot make several participants, and whatever the socket made is gone when it closes.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { GroupInfo, Logger } from '@foyer/common';
+import { serialQueue, type GroupInfo, type Logger } from '@foyer/common';
 import {
   clientMessageSchema,
   type ClientMessage,
@@ -14,7 +16,7 @@ import {
 } from '@foyer/common/conference-protocol';
 import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
-import type { FailureThrottle } from '../ivr/throttle.ts';
+import { clientKey, type AttemptThrottle } from '../ivr/throttle.ts';
 import type { JanusService } from '../janus/janus-service.ts';
 import { fixedRoomPolicy, type Conference } from './conference.ts';
 import type { Prompts } from '../ivr/prompts.ts';
@@ -34,8 +36,8 @@ export interface ConferenceSocketDeps {
   log: Logger;
   /** Licence: web guests at once over all conferences. */
   maxGuests: number;
-  /** Wrong guest links per client address. */
-  linkThrottle: FailureThrottle;
+  /** Failed hellos (wrong links, refused OpenID tokens) per client address, in-flight ones counted. */
+  helloThrottle: AttemptThrottle;
   /** TURN relay for browsers behind strict firewalls, if configured. */
   turn?: TurnConfig;
   /** Partner servers whose members moderate like our staff. */
@@ -47,6 +49,9 @@ export interface ConferenceSocketDeps {
 }
 
 const HELLO_TIMEOUT_MS = 10_000;
+/** How long a guest's chat line is kept while the bridge does not answer, and the pauses between tries. */
+const CHAT_KEPT_MS = 10 * 60_000;
+const CHAT_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15_000];
 const MAX_MESSAGE_BYTES = 96 * 1024;
 /** Errors after which the page cannot go on on this connection. */
 const FATAL: ReadonlySet<ErrorCode> = new Set([
@@ -80,12 +85,19 @@ class Refusal extends Error {
 
 export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSocketDeps): void {
   const maxRate = d.maxMessagesPerSecond ?? 50;
+  /** Guests between the licence check and their place in a conference, over all sockets. */
+  let guestsJoining = 0;
   app.get('/ws/conference', { websocket: true }, (socket: WebSocket, req) => {
     const connectionId = randomUUID();
     const log = d.log.child({ ws: connectionId, ip: req.ip });
     const origin = req.headers.origin;
     let identity: Identity | undefined;
     let me: WebParticipant | undefined;
+    let closed = false;
+    /** Who this socket is and whether it is in: changed one step at a time (see the top). */
+    const lifecycle = serialQueue();
+    /** The guest's chat lines, delivered in the order typed. */
+    const chatQueue = serialQueue();
     let windowStart = Date.now();
     let count = 0;
 
@@ -118,13 +130,29 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       return;
     }
 
+    /** Who says hello, counted per client address before it is checked (parallel floods included). */
     async function hello(auth: Extract<ClientMessage, { type: 'hello' }>['auth']): Promise<Identity> {
+      const attempt = d.helloThrottle.begin(clientKey(req.ip));
+      if (!attempt) {
+        log.warn({ event: 'hello_throttled', kind: auth.kind }, 'conference hello refused: too many failed hellos');
+        throw new Refusal('rate_limited', 'too many failed attempts from this address; try again later');
+      }
+      try {
+        const id = await verifyHello(auth);
+        attempt.release();
+        return id;
+      } catch (err) {
+        // Our own trouble (the bridge away) says nothing about the client; everything else counts.
+        if (err instanceof BridgeApiError || !(err instanceof Refusal || err instanceof AuthError)) attempt.release();
+        else attempt.fail();
+        throw err;
+      }
+    }
+
+    async function verifyHello(auth: Extract<ClientMessage, { type: 'hello' }>['auth']): Promise<Identity> {
       if (auth.kind === 'guest') {
-        const refused = d.linkThrottle.check(req.ip);
-        if (refused) throw new Refusal('rate_limited', 'too many wrong links from this address; try again later');
         const group = await d.bridge.lookupToken(auth.token);
         if (!group) {
-          d.linkThrottle.record(req.ip);
           log.warn({ event: 'guest_link_refused' }, 'unknown or revoked guest link');
           throw new Refusal('link_revoked', 'this link is not valid (any more)');
         }
@@ -162,10 +190,6 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         // The link may have been revoked since hello.
         if (!id.token || !(await d.bridge.lookupToken(id.token)))
           throw new Refusal('link_revoked', 'this link is not valid any more');
-        if (d.conferences.guestCount() >= d.maxGuests) {
-          log.warn({ maxGuests: d.maxGuests }, 'guest refused: licence cap reached');
-          throw new Refusal('licence_cap', 'all guest places are taken');
-        }
       }
       if (!id.name) throw new Refusal('bad_message', 'a name is needed to join');
       // A fixed room's settings decide how its conference behaves, for pages as for callers.
@@ -176,6 +200,12 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       const refused = c.admission(id.moderator);
       if (refused === 'locked') throw new Refusal('conference_locked', 'a moderator has locked this conference');
       if (refused === 'full') throw new Refusal('conference_full', 'this conference is full');
+      // Checked and taken with no await in between, counting guests of other sockets still joining.
+      const guest = id.kind === 'guest';
+      if (guest && d.conferences.guestCount() + guestsJoining >= d.maxGuests) {
+        log.warn({ maxGuests: d.maxGuests }, 'guest refused: licence cap reached');
+        throw new Refusal('licence_cap', 'all guest places are taken');
+      }
       const pid = newParticipantId();
       me = {
         id: pid,
@@ -190,7 +220,12 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         pendingChat: [],
         joinedAt: Date.now(),
       };
-      await c.addWeb(me);
+      if (guest) guestsJoining++;
+      try {
+        await c.addWeb(me);
+      } finally {
+        if (guest) guestsJoining--;
+      }
     }
 
     async function leave(): Promise<void> {
@@ -215,70 +250,81 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       }
       const p = me;
       p.pendingChat.push({ txnId, body });
-      const post = () => d.bridge.postMessage(c.roomId, { participantId: p.id, txnId, body });
-      try {
-        await post().catch(async (err: unknown) => {
-          // Just joined: the bridge may not know this guest yet. Report now and try once more.
-          if (!(err instanceof BridgeApiError) || err.status !== 404) throw err;
-          await c.flushReport();
-          return post();
-        });
-      } catch (err) {
-        p.pendingChat = p.pendingChat.filter((m) => m.txnId !== txnId);
-        const message =
-          err instanceof BridgeApiError && err.status < 500 ? err.message : 'the message could not be sent';
-        log.warn({ err: (err as Error).message }, 'guest chat message refused');
-        send({ type: 'chat.failed', txnId, message });
-      }
+      // In order, one after another; kept while the bridge (or its database) is away. The bridge's
+      // outbox takes a txnId once, so a retry after a lost answer is not a second message.
+      void chatQueue(async () => {
+        const deadline = Date.now() + CHAT_KEPT_MS;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await d.bridge.postMessage(c.roomId, { participantId: p.id, txnId, body });
+            if (attempt > 0) log.info({ txnId, attempts: attempt + 1 }, 'queued guest chat message delivered');
+            return;
+          } catch (err) {
+            const status = err instanceof BridgeApiError ? err.status : undefined;
+            // 404: the bridge does not know this guest (just joined, or the bridge restarted):
+            // report the conference and try again, for as long as the guest is here.
+            const retry =
+              Date.now() < deadline &&
+              (status === undefined || status >= 500 || (status === 404 && c.webs.get(p.id) === p));
+            if (!retry) {
+              p.pendingChat = p.pendingChat.filter((m) => m.txnId !== txnId);
+              log.warn({ err: (err as Error).message, status }, 'guest chat message refused');
+              send({
+                type: 'chat.failed',
+                txnId,
+                message:
+                  status !== undefined && status < 500 ? (err as Error).message : 'the message could not be sent',
+              });
+              return;
+            }
+            if (attempt === 0 && status !== 404)
+              log.warn(
+                { err: (err as Error).message, status, txnId },
+                'guest chat message queued: the bridge is not answering',
+              );
+            if (status === 404) await c.flushReport().catch(() => undefined);
+            await new Promise((r) => setTimeout(r, CHAT_RETRY_MS[Math.min(attempt, CHAT_RETRY_MS.length - 1)]));
+          }
+        }
+      });
     }
 
     async function handle(msg: ClientMessage): Promise<void> {
       if (msg.type === 'ping') return send({ type: 'pong' });
-      if (msg.type === 'hello') {
-        if (identity) throw new Refusal('bad_message', 'already said hello');
-        identity = await hello(msg.auth);
-        clearTimeout(helloTimer);
-        identity.conference.on('changed', pushState);
-        log.info(
-          { userId: identity.userId, kind: identity.kind, roomId: identity.group.roomId },
-          'conference connection authenticated',
-        );
-        send({
-          type: 'welcome',
-          role: identity.moderator ? 'moderator' : 'participant',
-          roomId: identity.group.roomId,
-          name: identity.group.name,
-          participantId: null,
-          dialIn: identity.group.dialIn ?? null,
-          ...(identity.moderator && identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
-          iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
+      if (msg.type === 'hello') return lifecycle(() => sayHello(msg.auth));
+      // Join and leave wait for a hello still being checked, and for each other.
+      if (msg.type === 'join')
+        return lifecycle(async () => {
+          if (closed) return;
+          if (!me) await join(authenticated(), msg.name);
+          pushState();
         });
-        pushState();
-        return;
-      }
-      if (!identity) throw new Refusal('unauthenticated', 'say hello first');
-      const c = identity.conference;
-      switch (msg.type) {
-        case 'join':
-          if (!me) await join(identity, msg.name);
-          return pushState();
-        case 'leave':
+      if (msg.type === 'leave')
+        return lifecycle(async () => {
+          authenticated();
           await leave();
-          return pushState();
+          pushState();
+        });
+      const id = authenticated();
+      const c = id.conference;
+      switch (msg.type) {
         case 'mute': {
           const self = me?.id === msg.participantId;
-          if (!self && !identity.moderator) throw new Refusal('forbidden', 'only moderators can mute others');
-          if (!(await c.setMuted(msg.participantId, msg.muted))) throw new Refusal('not_found', 'no such participant');
+          if (!self && !id.moderator) throw new Refusal('forbidden', 'only moderators can mute others');
+          const done = await c.setMuted(msg.participantId, msg.muted, self ? 'self' : 'moderator');
+          if (done === 'missing') throw new Refusal('not_found', 'no such participant');
+          if (done === 'locked')
+            throw new Refusal('muted_by_moderator', 'a moderator muted you; only a moderator can unmute you');
           if (!self) log.info({ action: 'mute', participant: msg.participantId, muted: msg.muted }, 'moderator action');
           return;
         }
         case 'remove':
-          if (!identity.moderator) throw new Refusal('forbidden', 'only moderators can remove participants');
-          if (c.phones.has(msg.participantId)) await c.removePhone(msg.participantId, `removed by ${identity.userId}`);
+          if (!id.moderator) throw new Refusal('forbidden', 'only moderators can remove participants');
+          if (c.phones.has(msg.participantId)) await c.removePhone(msg.participantId, `removed by ${id.userId}`);
           else if (c.webs.has(msg.participantId) && msg.participantId !== me?.id)
             await c.removeWeb(msg.participantId, 'removed');
           else throw new Refusal('not_found', 'no such participant');
-          log.info({ action: 'remove', participant: msg.participantId, by: identity.userId }, 'moderator action');
+          log.info({ action: 'remove', participant: msg.participantId, by: id.userId }, 'moderator action');
           return;
         case 'media.audio': {
           const p = admittedMe(c);
@@ -326,6 +372,36 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       }
     }
 
+    function authenticated(): Identity {
+      if (!identity) throw new Refusal('unauthenticated', 'say hello first');
+      return identity;
+    }
+
+    async function sayHello(auth: Extract<ClientMessage, { type: 'hello' }>['auth']): Promise<void> {
+      if (closed) return;
+      if (identity) throw new Refusal('bad_message', 'already said hello');
+      const said = await hello(auth);
+      if (closed) return; // gone while we checked: nothing to welcome, nothing to listen to
+      identity = said;
+      clearTimeout(helloTimer);
+      identity.conference.on('changed', pushState);
+      log.info(
+        { userId: identity.userId, kind: identity.kind, roomId: identity.group.roomId },
+        'conference connection authenticated',
+      );
+      send({
+        type: 'welcome',
+        role: identity.moderator ? 'moderator' : 'participant',
+        roomId: identity.group.roomId,
+        name: identity.group.name,
+        participantId: null,
+        dialIn: identity.group.dialIn ?? null,
+        ...(identity.moderator && identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
+        iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
+      });
+      pushState();
+    }
+
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       const now = Date.now();
       if (now - windowStart >= 1000) {
@@ -360,15 +436,19 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     });
 
     socket.on('close', () => {
+      closed = true;
       clearTimeout(helloTimer);
-      if (!identity) return;
-      identity.conference.off('changed', pushState);
-      // Leaving (or losing the connection) as a moderator never ends the conference.
-      const { roomId } = identity.conference;
-      void leave()
-        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'leaving failed'))
-        .finally(() => d.conferences.sweep(roomId));
-      log.info({ userId: identity.userId, kind: identity.kind }, 'conference connection closed');
+      // Queued behind any hello or join still in flight, so what they made is undone too.
+      void lifecycle(async () => {
+        if (!identity) return;
+        identity.conference.off('changed', pushState);
+        // Leaving (or losing the connection) as a moderator never ends the conference.
+        const { roomId } = identity.conference;
+        await leave()
+          .catch((err: unknown) => log.error({ err: (err as Error).message }, 'leaving failed'))
+          .finally(() => d.conferences.sweep(roomId));
+        log.info({ userId: identity.userId, kind: identity.kind }, 'conference connection closed');
+      });
     });
   });
 }

@@ -14,15 +14,23 @@ export interface IvrChannel {
   ended(): boolean;
 }
 
-export type IvrResult<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'too-many-attempts' | 'hung-up' };
+export type IvrResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: 'timeout' | 'too-many-attempts' | 'hung-up' | 'throttled' | 'unavailable' };
+
+/**
+ * What checking one entry gave: right, wrong, refused before checking (too many attempts from
+ * this caller, source or trunk), or not decided (the bridge could not be asked).
+ */
+export type PinCheck<T> =
+  { kind: 'right'; value: T } | { kind: 'wrong' } | { kind: 'refused' } | { kind: 'unavailable' };
 
 export interface PinIvrOptions<T> {
   prompts: Prompts;
   maxAttempts: number;
   inputTimeoutMs: number;
-  /** Checks a PIN; undefined when it is wrong. */
-  check(pin: string): Promise<T | undefined>;
-  onFailure(pin: string): void;
+  /** Checks a PIN (the throttle's decision included). */
+  check(pin: string): Promise<PinCheck<T>>;
   /** Play the welcome first (false when it already played as early media). */
   greet?: boolean;
   /** A lone # is an entry too (rooms without a PIN that still have a moderator PIN). */
@@ -126,11 +134,18 @@ export async function runPinIvr<T>(ch: IvrChannel, o: PinIvrOptions<T>): Promise
       const pin = entered;
       entered = '';
       queue.length = 0; // digits typed during the check belong to no PIN
-      const found = pin || o.allowEmpty ? await o.check(pin) : undefined;
+      const found: PinCheck<T> = pin || o.allowEmpty ? await o.check(pin) : { kind: 'wrong' };
       if (ch.ended()) return { ok: false, reason: 'hung-up' };
-      if (found !== undefined) return { ok: true, value: found };
+      if (found.kind === 'right') return { ok: true, value: found.value };
+      if (found.kind === 'refused') {
+        await sayAndWait('too-many-attempts');
+        return { ok: false, reason: 'throttled' };
+      }
+      if (found.kind === 'unavailable') {
+        await sayAndWait('not-available');
+        return { ok: false, reason: 'unavailable' };
+      }
       attempts++;
-      o.onFailure(pin);
       if (attempts >= o.maxAttempts) {
         await sayAndWait('too-many-attempts');
         return { ok: false, reason: 'too-many-attempts' };

@@ -1,63 +1,121 @@
-// Failed PIN entries in sliding windows, per caller ID and in total. While a window is full,
-// new calls are refused: guessing a 10-digit PIN by phone stays hopeless.
+// Attempts counted before they are checked. An attempt (a PIN, a guest link, an OpenID token)
+// counts as a failure from the moment it starts until it turns out right: a flood sent in
+// parallel meets the limit at once, not seconds later when the first answers come back.
+import { isIPv6 } from 'node:net';
 
 export interface WindowLimit {
   maxFailures: number;
   windowSeconds: number;
 }
 
-const MAX_TRACKED_CALLERS = 10_000;
+export interface AttemptLimit extends WindowLimit {
+  /** Attempts of one key being checked at the same time. */
+  maxInFlight?: number;
+}
 
-export class FailureThrottle {
-  private readonly perCaller = new Map<string, number[]>();
-  private total: number[] = [];
-  private readonly limits: { perCaller: WindowLimit; total: WindowLimit };
+/** One attempt, settled once: `fail` keeps it counted, `release` takes it back (right, or not decided). */
+export interface Attempt {
+  fail(): void;
+  release(): void;
+}
+
+interface KeyState {
+  /** Start times of failures and of attempts still in flight, oldest first. */
+  times: number[];
+  inFlight: number;
+}
+
+const MAX_TRACKED_KEYS = 10_000;
+
+/** Sliding-window failure counts per key, with attempts in flight counted as failures. */
+export class AttemptThrottle {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly limit: AttemptLimit;
   private readonly now: () => number;
 
-  constructor(limits: { perCaller: WindowLimit; total: WindowLimit }, now: () => number = Date.now) {
-    this.limits = limits;
+  constructor(limit: AttemptLimit, now: () => number = Date.now) {
+    this.limit = limit;
     this.now = now;
   }
 
-  private static prune(times: number[], since: number): number[] {
+  private state(key: string): KeyState {
+    const since = this.now() - this.limit.windowSeconds * 1000;
+    let s = this.keys.get(key);
+    if (!s) s = { times: [], inFlight: 0 };
+    else this.keys.delete(key); // re-inserted below: the map's order is the eviction order
     let i = 0;
-    while (i < times.length && (times[i] ?? 0) <= since) i++;
-    return i === 0 ? times : times.slice(i);
-  }
-
-  private callerKey(caller: string | null): string {
-    return caller ?? 'anonymous';
-  }
-
-  record(caller: string | null): void {
-    const now = this.now();
-    const key = this.callerKey(caller);
-    const times = FailureThrottle.prune(
-      this.perCaller.get(key) ?? [],
-      now - this.limits.perCaller.windowSeconds * 1000,
-    );
-    times.push(now);
-    this.perCaller.delete(key); // re-insert: the map's order is the eviction order
-    this.perCaller.set(key, times);
-    if (this.perCaller.size > MAX_TRACKED_CALLERS) {
-      const oldest = this.perCaller.keys().next().value;
-      if (oldest !== undefined) this.perCaller.delete(oldest);
+    while (i < s.times.length && (s.times[i] ?? 0) <= since) i++;
+    if (i > 0) s.times = s.times.slice(i);
+    this.keys.set(key, s);
+    if (this.keys.size > MAX_TRACKED_KEYS) {
+      // Forget the quietest key, never one with attempts in flight (their counts must stay).
+      for (const [k, v] of this.keys) {
+        if (v.inFlight === 0 && k !== key) {
+          this.keys.delete(k);
+          break;
+        }
+      }
     }
-    this.total = FailureThrottle.prune(this.total, now - this.limits.total.windowSeconds * 1000);
-    this.total.push(now);
+    return s;
   }
 
-  /** Why calls from this caller are refused now, or undefined. */
-  check(caller: string | null): 'caller' | 'total' | undefined {
-    const now = this.now();
-    this.total = FailureThrottle.prune(this.total, now - this.limits.total.windowSeconds * 1000);
-    if (this.total.length >= this.limits.total.maxFailures) return 'total';
-    const key = this.callerKey(caller);
-    const times = this.perCaller.get(key);
-    if (!times) return undefined;
-    const recent = FailureThrottle.prune(times, now - this.limits.perCaller.windowSeconds * 1000);
-    if (recent.length === 0) this.perCaller.delete(key);
-    else this.perCaller.set(key, recent);
-    return recent.length >= this.limits.perCaller.maxFailures ? 'caller' : undefined;
+  /** Failures (and attempts in flight) of this key in the window. */
+  count(key: string): number {
+    return this.state(key).times.length;
   }
+
+  /** Whether the key has used up its window. */
+  full(key: string): boolean {
+    return this.count(key) >= this.limit.maxFailures;
+  }
+
+  /** Starts an attempt, or refuses it (undefined) when the key's window or in-flight cap is full. */
+  begin(key: string): Attempt | undefined {
+    const s = this.state(key);
+    if (s.times.length >= this.limit.maxFailures) return undefined;
+    if (this.limit.maxInFlight !== undefined && s.inFlight >= this.limit.maxInFlight) return undefined;
+    return this.start(key, s);
+  }
+
+  /** Starts an attempt whatever the counts (it still counts for later ones). */
+  force(key: string): Attempt {
+    return this.start(key, this.state(key));
+  }
+
+  private start(key: string, s: KeyState): Attempt {
+    const t = this.now();
+    s.times.push(t);
+    s.inFlight++;
+    let settled = false;
+    const settle = (keep: boolean) => {
+      if (settled) return;
+      settled = true;
+      s.inFlight--;
+      if (!keep) {
+        const i = s.times.lastIndexOf(t);
+        if (i >= 0) s.times.splice(i, 1);
+      }
+      if (s.times.length === 0 && s.inFlight === 0 && this.keys.get(key) === s) this.keys.delete(key);
+    };
+    return { fail: () => settle(true), release: () => settle(false) };
+  }
+}
+
+/**
+ * Whose attempts count together: an IPv4 address, or an IPv6 /64 (one subscriber's network,
+ * where a client may take any of 2^64 addresses).
+ */
+export function clientKey(address: string): string {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (!isIPv6(a)) return a;
+  const [head = '', tail = ''] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = a.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -235,6 +235,11 @@ export class Call extends EventEmitter<CallEvents> implements IncomingCall {
 
   // --- requests from the peer, dispatched by the server ---
 
+  /** The flow our requests in this dialog take (the one the peer used last). */
+  get signallingFlow(): Flow {
+    return this.flow;
+  }
+
   /** An in-dialog request (or ACK) came in on this flow: later requests of ours follow it. */
   noteFlow(flow: Flow): void {
     this.flow = flow;

@@ -73,6 +73,24 @@ export function topBranchOf(m: SipMessage): string | null {
   return params ? param(params, 'branch') : null;
 }
 
+/** C0 controls other than HTAB, CR and LF (folding), and DEL: never valid in SIP header text (RFC 3261 25.1). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+function hasControl(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return CONTROL.test(v);
+  if (depth > 6 || typeof v !== 'object' || v === null) return false;
+  for (const [k, x] of Object.entries(v)) if (CONTROL.test(k) || hasControl(x, depth + 1)) return true;
+  return false;
+}
+
+/** The first header (or "request-uri") whose parsed text holds a control character such as NUL; null when clean. */
+export function controlCharacterIn(m: SipMessage): string | null {
+  if (hasControl(m.uri, 0)) return 'request-uri';
+  for (const [name, v] of Object.entries(m.headers)) if (CONTROL.test(name) || hasControl(v, 0)) return name;
+  return null;
+}
+
 /** A SIP(S) URI we are willing to put into a request line: parseable, no spaces or quotes. */
 export function parseSipUri(s: string): SipUri | null {
   if (s.length > 512 || !/^[\x21-\x7e]+$/.test(s) || /["<>]/.test(s)) return null;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { createSecureContext } from 'node:tls';
-import type { Logger } from '@foyer/common';
+import { maskNumber, type Logger } from '@foyer/common';
 import {
   ACCEPT,
   ALLOW,
@@ -21,6 +21,7 @@ import {
 import {
   callIdOf,
   contactUriOf,
+  controlCharacterIn,
   cseqOf,
   displayNameOf,
   headerText,
@@ -34,7 +35,17 @@ import {
   type NameAddr,
 } from './message.ts';
 import { parseOffer, sdpFromBody } from './sdp.ts';
-import { sip, type Flow, type SipMessage, type SipStack, type StackOptions } from './stack.ts';
+import {
+  ConnectionGuard,
+  flowKey,
+  RateLimitedNotice,
+  sip,
+  type ConnectionLimits,
+  type Flow,
+  type SipMessage,
+  type SipStack,
+  type StackOptions,
+} from './stack.ts';
 import { TrunkGate, type TrunkConfig } from './trunks.ts';
 import type { SipServerEvents } from './types.ts';
 
@@ -53,7 +64,29 @@ export interface SipServerOptions {
   timers?: Partial<SipTimers>;
   /** Concurrent calls beyond this get 503. Default 1000. */
   maxCalls?: number;
+  /** Connection and message limits (DEFAULT_LIMITS for what is left out). */
+  limits?: Partial<SipLimits>;
 }
+
+export interface SipLimits extends ConnectionLimits {
+  /** A message (header block and body) beyond this is dropped (UDP) or ends its TCP/TLS connection. */
+  maxMessageBytes: number;
+  /** A message with more header lines is dropped (UDP) or ends its TCP/TLS connection. */
+  maxHeaders: number;
+}
+
+/** The defaults of gateway.sip.limits (config/src/schema.ts; seconds there, ms here). */
+export const DEFAULT_LIMITS: SipLimits = {
+  maxConnections: 500,
+  maxConnectionsPerSource: 20,
+  idleMs: 30_000,
+  idleAfterMessageMs: 300_000,
+  maxMessageBytes: 32 * 1024,
+  maxHeaders: 100,
+};
+
+/** One log line per this interval at most about refused connections. */
+const REFUSED_NOTICE_MS = 10_000;
 
 export interface SipServer extends EventEmitter<SipServerEvents> {
   readonly port: number;
@@ -104,6 +137,7 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
   private readonly hostname: string;
   private readonly tlsPort: number | undefined;
   private readonly maxCalls: number;
+  private readonly guard: ConnectionGuard | null;
   /** Dialogs by Call-ID and our tag. */
   private readonly dialogs = new Map<string, Call>();
   /** Calls by the INVITE's Call-ID, branch and CSeq, for CANCEL. */
@@ -122,6 +156,7 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     this.gate = new TrunkGate(opts.trunks, { realm: opts.realm ?? 'foyer', nonceTtlMs: this.timers.nonceTtl });
     this.hostname = opts.publicAddress ?? defaultPublicAddress(opts.bind, this.log);
     this.tlsPort = opts.tls?.port;
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
 
     const expected = new Set<string>();
     if (opts.transports.includes('udp')) expected.add('UDP');
@@ -137,6 +172,30 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     const listening = new Set<string>();
     const log = this.log;
     const trace = log.isLevelEnabled('trace');
+    const refusedNotice = new RateLimitedNotice(REFUSED_NOTICE_MS);
+    this.guard =
+      expected.has('TCP') || expected.has('TLS')
+        ? new ConnectionGuard(limits, {
+            listed: (address) => this.gate.sourceListed(address),
+            flowsInUse: () => new Set([...this.dialogs.values()].map((c) => flowKey(c.signallingFlow))),
+            onRefused: (remote, reason) => {
+              const suppressed = refusedNotice.hit(Date.now());
+              if (suppressed === null) return;
+              log.warn(
+                {
+                  event: 'sip_connection_refused',
+                  source: remote.address,
+                  transport: remote.protocol,
+                  reason,
+                  open: this.guard?.size,
+                  limit: reason === 'total' ? limits.maxConnections : limits.maxConnectionsPerSource,
+                  refusedSinceLastLine: suppressed,
+                },
+                `SIP connection refused: ${reason === 'total' ? 'too many connections' : 'too many connections from this source'} (one line per ${REFUSED_NOTICE_MS / 1000} s)`,
+              );
+            },
+          })
+        : null;
 
     this.stack = sip.create(
       {
@@ -147,8 +206,11 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
         ...(tls && opts.tls ? { tls, tls_port: opts.tls.port } : {}),
         publicAddress: this.hostname,
         hostname: this.hostname,
-        maxBytesHeaders: 16 * 1024,
-        maxContentLength: 64 * 1024,
+        maxBytesHeaders: limits.maxMessageBytes,
+        maxContentLength: limits.maxMessageBytes,
+        maxMessageBytes: limits.maxMessageBytes,
+        maxHeaders: limits.maxHeaders,
+        ...(this.guard ? { connections: this.guard } : {}),
         logger: {
           error: (err: unknown) =>
             log.warn({ err: err instanceof Error ? err.message : String(err) }, 'sip stack error'),
@@ -205,6 +267,15 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     }
   }
 
+  /** A final response without retransmissions: for refusals of sources we do not know. */
+  private sendOnce(m: SipMessage): void {
+    try {
+      this.stack.sendStateless(m);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, status: m.status }, 'could not send SIP response');
+    }
+  }
+
   request(m: SipMessage, onFinal: (rs: SipMessage) => void): void {
     let done = (): void => {};
     const p = new Promise<void>((resolve) => (done = resolve));
@@ -241,6 +312,7 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.guard?.stop();
       for (const call of [...this.dialogs.values()]) call.shutdown();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timers.closeGrace)));
@@ -287,7 +359,7 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     const from = nameAddrOf(m, 'from');
     const to = nameAddrOf(m, 'to');
     if (!callId || !cseq || !from || !to || cseq.method !== method || typeof m.uri !== 'string') {
-      if (method !== 'ACK') this.send(makeResponse(m, 400));
+      if (method !== 'ACK') this.sendOnce(makeResponse(m, 400));
       return;
     }
     const toTag = param(to.params, 'tag');
@@ -317,6 +389,15 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     // Outside a dialog. ACKs for our error responses are absorbed by the stack's transactions.
     if (method === 'ACK') return;
     if (!this.gate.sourceAllowed(remote.address)) return this.refuse(m, remote, 'source-not-allowed');
+    // A NUL in a display name would reach the dialog snapshot (active_calls) and the logs.
+    const bad = controlCharacterIn(m);
+    if (bad !== null) {
+      this.log.info(
+        { source: remote.address, method, header: bad },
+        'SIP request refused: control character in a header',
+      );
+      return this.sendOnce(makeResponse(m, 400, 'Invalid Character In Header'));
+    }
     if (!SUPPORTED.has(method)) return this.refuseMethod(m, method);
     if (method === 'INVITE') return this.onInvite(m, remote, { callId, cseq, from, fromTag, to });
     if (method === 'CANCEL') return this.onCancel(m, callId, cseq);
@@ -342,7 +423,8 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
       },
       'SIP request refused',
     );
-    this.send(makeResponse(m, 403));
+    // Once, statelessly: the source may be forged, and a retransmitted 403 would amplify.
+    this.sendOnce(makeResponse(m, 403));
   }
 
   private onCancel(m: SipMessage, callId: string, cseq: CSeq): void {
@@ -364,7 +446,8 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     });
     if (decision.kind === 'challenge') {
       this.log.debug({ source: remote.address, callId: d.callId }, 'INVITE challenged');
-      return this.send(makeResponse(m, 401, undefined, { headers: { 'www-authenticate': [decision.params] } }));
+      // Stateless like the 403 (RFC 3261 8.2.7): a retransmitted INVITE gets a fresh challenge.
+      return this.sendOnce(makeResponse(m, 401, undefined, { headers: { 'www-authenticate': [decision.params] } }));
     }
     if (decision.kind === 'refuse') return this.refuse(m, remote, decision.reason);
 
@@ -411,7 +494,14 @@ class Server extends EventEmitter<SipServerEvents> implements SipServer, DialogH
     this.inviteKeys.set(call, inviteKey);
     this.send(makeResponse(m, 100));
     this.log.info(
-      { callId: d.callId, trunk: decision.trunk, caller: call.caller, dialled: call.dialled, source: remote.address },
+      // The caller's number masked, as the rooms show it: logs are no phone book.
+      {
+        callId: d.callId,
+        trunk: decision.trunk,
+        caller: call.caller && maskNumber(call.caller),
+        dialled: call.dialled,
+        source: remote.address,
+      },
       'incoming call',
     );
     try {

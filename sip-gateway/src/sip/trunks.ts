@@ -113,6 +113,12 @@ export class TrunkGate {
     return this.bySource(source).length > 0;
   }
 
+  /** Whether a trunk lists this address among its sources (not merely: any source may try digest). */
+  sourceListed(source: string): boolean {
+    const n = normalize(source);
+    return n !== null && this.trunks.some((t) => t.sources?.check(n.address, n.type));
+  }
+
   /** Decide on a new call (INVITE). */
   authorize(rq: AuthRequest): TrunkDecision {
     const candidates = this.bySource(rq.source);

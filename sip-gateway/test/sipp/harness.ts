@@ -1,7 +1,11 @@
 // Test harness for the SIP layer: free ports, a SIP server with a tiny call-answering app, SIPp
 // runs with bounded time, and a raw UDP/TCP peer for what SIPp cannot send (garbage, floods).
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { freePort, runSipp as runSippShared } from '../../../tests/helpers/sipp.ts';
@@ -218,3 +222,34 @@ export class RawUdpPeer {
 export const statusOf = (m: string): number => Number(/^SIP\/2\.0 (\d{3})/.exec(m)?.[1] ?? 0);
 export const headerOf = (m: string, name: string): string | undefined =>
   new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(m)?.[1]?.trim();
+
+/** A self-signed certificate for localhost in a temporary folder (openssl comes with scripts/setup). */
+export async function selfSignedCert(): Promise<{ certFile: string; keyFile: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'foyer-sip-tls-'));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile];
+  execFileSync('openssl', [...args, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  return { certFile, keyFile, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** OPTIONS over a new TLS connection (certificate not checked); the status of the answer. */
+export async function tlsOptions(port: number): Promise<number> {
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const headers = requestHeaders({ method: 'OPTIONS', peerPort: socket.localPort ?? 0, transport: 'TCP' });
+    socket.write(
+      sipMessage(
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+        headers.map((h) => h.replace('/TCP ', '/TLS ')),
+      ),
+    );
+    const answer = await new Promise<string>((resolve) =>
+      socket.once('data', (d: Buffer) => resolve(d.toString('latin1'))),
+    );
+    return statusOf(answer);
+  } finally {
+    socket.destroy();
+  }
+}
