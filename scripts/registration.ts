@@ -5,12 +5,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateRegistration, registrationYaml } from '@foyer/config';
+import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-ids';
 
 const { values } = parseArgs({
   options: {
     url: { type: 'string' },
     out: { type: 'string', default: 'registration/foyer-registration.yaml' },
-    bot: { type: 'string', default: 'foyer' },
+    bot: { type: 'string', default: DEFAULT_BOT_LOCALPART },
     force: { type: 'boolean', default: false },
   },
 });
@@ -22,7 +23,7 @@ function fail(msg: string): never {
 
 if (!values.url || !/^https?:\/\/[^/]+/.test(values.url))
   fail('--url http(s)://host:port is required (where Synapse reaches the bridge)');
-if (!/^[a-z0-9._=/+-]+$/.test(values.bot)) fail('--bot must be a Matrix localpart');
+if (!LOCALPART_PATTERN.test(values.bot)) fail('--bot must be a Matrix localpart');
 const out = resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
 if (existsSync(out) && !values.force) fail(`${out} exists; pass --force to replace its tokens`);
 mkdirSync(dirname(out), { recursive: true });

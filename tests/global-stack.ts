@@ -3,7 +3,7 @@
 // scripts/stack a developer uses.
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ROOT, runStack, TEST_MAX_GUESTS } from './helpers/stack.ts';
+import { ROOT, runStack, TEST_BOT_LOCALPART, TEST_MAX_GUESTS } from './helpers/stack.ts';
 
 // FOYER_TEST_STACK_DIR and FOYER_TEST_PORT_BASE let two test runs share a machine.
 const dir = join(ROOT, process.env.FOYER_TEST_STACK_DIR ?? '.stack-test');
@@ -13,6 +13,8 @@ const env = {
   FOYER_STACK_DIR: dir,
   FOYER_PORT_BASE: portBase,
   FOYER_MAX_GUESTS: String(TEST_MAX_GUESTS),
+  // A bot localpart other than the default, so no test (nor client) can rely on "@foyer:".
+  FOYER_BOT_LOCALPART: TEST_BOT_LOCALPART,
 };
 
 export async function setup(project: TestProject): Promise<void> {

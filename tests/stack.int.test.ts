@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { botUserIdOf, DEFAULT_BOT_LOCALPART } from '@foyer/common/matrix-ids';
 import { stackLayout, tcpPorts } from '../scripts/lib/stack/layout.ts';
 import { isAlive, portAnswers } from '../scripts/lib/stack/proc.ts';
 import { ROOT, runStack, type StackInfo } from './helpers/stack.ts';
@@ -14,6 +15,7 @@ const env = {
   FOYER_STACK_DIR: join(ROOT, '.stack-smoke'),
   // Below Linux's ephemeral range (32768–60999), like every port base of ours.
   FOYER_PORT_BASE: process.env.FOYER_SMOKE_PORT_BASE ?? '8000',
+  FOYER_BOT_LOCALPART: undefined,
 };
 const layout = stackLayout(env);
 
@@ -55,7 +57,7 @@ describe('scripts/stack', () => {
     };
     expect(info).toMatchObject({
       serverName: 'localhost',
-      botUserId: '@foyer:localhost',
+      botUserId: botUserIdOf(DEFAULT_BOT_LOCALPART, 'localhost'), // FOYER_BOT_LOCALPART unset: the default
       sip: { host: '127.0.0.1', port: layout.ports.sip },
       db: 'embedded',
     });

@@ -1,6 +1,6 @@
 // The Foyer bridge: the Matrix application service. See bridge/README.md.
 import { configPathFromArgs, listenerUrl, loadConfig, loadRegistration } from '@foyer/config';
-import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
+import { botUserIdOf, createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
 import { buildAppservice } from './appservice/server.ts';
 import { Outbox } from './chat/outbox.ts';
 import { GatewayWatch } from './gateway-health.ts';
@@ -22,7 +22,7 @@ await runService('bridge', async (onStop) => {
   const registration = loadRegistration(config.appservice.registration);
   const cfg = config.bridge;
   const log = createLogger('bridge', cfg.logLevel);
-  const botUserId = `@${config.appservice.botLocalpart}:${config.homeserver.serverName}`;
+  const botUserId = botUserIdOf(config.appservice.botLocalpart, config.homeserver.serverName);
   if (registration.sender_localpart !== config.appservice.botLocalpart) {
     log.warn(
       { registration: registration.sender_localpart },

@@ -2,10 +2,11 @@
 // against an in-memory store, the CLI's command line.
 import { describe, expect, it } from 'vitest';
 import { createLogger, type GatewayNotification } from '@foyer/common';
+import { staffInviteeProblem } from '@foyer/config';
 import { parseCommandLine, UsageError } from '../../scripts/lib/admin/args.ts';
 import { conferenceContent } from '../src/groups/conference-state.ts';
-import type { GroupManager } from '../src/groups/group-manager.ts';
 import { Identities } from '../src/groups/identity.ts';
+import { nonStaffInvitees, type GroupRooms } from '../src/groups/room-lifecycle.ts';
 import { desiredPowerLevels, isUnlimitedCreator } from '../src/groups/power.ts';
 import { FixedRoomError, FixedRooms, moderatorPinHash, type Actor } from '../src/rooms/fixed-rooms.ts';
 import { createRoomSchema, describeError, normaliseExtension, updateRoomSchema } from '../src/rooms/validation.ts';
@@ -184,7 +185,7 @@ function setup(alwaysInvite: string[] = []) {
       return store.lost.has(roomId) ? 'missing' : 'ok';
     },
     forgetLostRoom: async (roomId: string) => void forgotten.push(roomId),
-  } as unknown as GroupManager;
+  } satisfies GroupRooms;
   const rooms = new FixedRooms({
     store: store as unknown as BridgeStore,
     groups,
@@ -307,6 +308,30 @@ describe('fixed rooms', () => {
     expect(notes).toContainEqual({ type: 'room.deleted', roomId: r.roomId, extension: '4711' });
     expect(deleted).toEqual([r.roomId]);
     expect(await refusal(rooms.delete(r.id, actor))).toMatchObject({ status: 404 });
+  });
+});
+
+describe('one invitee check (fixed rooms here, bridge.fixedRooms.invite in the config)', () => {
+  const ids = new Identities(BOT, 'example.org');
+  const own = { serverName: 'example.org', botUserId: BOT };
+
+  it('staff of our server only: not partners, not the bot, not virtual users', () => {
+    expect(staffInviteeProblem('@anna:example.org', own)).toBeUndefined();
+    expect(staffInviteeProblem('@eve:elsewhere.org', own)).toBe('not a user of example.org');
+    expect(staffInviteeProblem('@eve:evil.example.org', own)).toBe('not a user of example.org');
+    expect(staffInviteeProblem('anna', own)).toBe('not a user of example.org');
+    expect(staffInviteeProblem(BOT, own)).toBe('the bot or one of its virtual users');
+    expect(staffInviteeProblem('@foyer_guest_ab12:example.org', own)).toBe('the bot or one of its virtual users');
+    expect(
+      nonStaffInvitees(ids, ['@anna:example.org', '@eve:elsewhere.org', '@foyer_phone_x1:example.org', BOT]),
+    ).toEqual(['@eve:elsewhere.org', '@foyer_phone_x1:example.org', BOT]);
+  });
+
+  it('a fixed room refuses them with the field named', async () => {
+    const { rooms } = setup();
+    await expect(
+      rooms.create(createRoomSchema.parse({ name: 'a', extension: '4711', invite: [BOT] }), actor),
+    ).rejects.toMatchObject({ status: 400, message: `invite: only staff of example.org can be invited (not ${BOT})` });
   });
 });
 

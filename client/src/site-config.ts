@@ -1,9 +1,12 @@
 // The public part of the deployment config, as served by the web server at /config.json
 // (see server/client-config.ts). Checked at runtime: a proxy error page is not a config.
+import { isLocalUser, isUserId } from '@foyer/common/matrix-ids';
 
 export interface SiteConfig {
   homeserverUrl: string;
   serverName: string;
+  /** The bridge's bot, a user of serverName (`appservice.botLocalpart` is configurable). */
+  botUserId: string;
   webUrl: string;
   /** The gateway's conference WebSocket (ws: or wss:); older servers do not send it. */
   conferenceUrl?: string;
@@ -28,10 +31,11 @@ const isHttpUrl = (value: unknown): value is string => hasProtocol(value, ['http
 
 export function parseSiteConfig(data: unknown): SiteConfig | undefined {
   if (!isRecord(data)) return undefined;
-  const { homeserverUrl, serverName, webUrl, conferenceUrl } = data;
+  const { homeserverUrl, serverName, botUserId, webUrl, conferenceUrl } = data;
   if (!isHttpUrl(homeserverUrl) || !isHttpUrl(webUrl)) return undefined;
   if (typeof serverName !== 'string' || serverName === '') return undefined;
-  const config: SiteConfig = { homeserverUrl: homeserverUrl.replace(/\/+$/, ''), serverName, webUrl };
+  if (typeof botUserId !== 'string' || !isUserId(botUserId) || !isLocalUser(botUserId, serverName)) return undefined;
+  const config: SiteConfig = { homeserverUrl: homeserverUrl.replace(/\/+$/, ''), serverName, botUserId, webUrl };
   if (hasProtocol(conferenceUrl, ['ws:', 'wss:'])) config.conferenceUrl = conferenceUrl;
   return config;
 }

@@ -72,11 +72,26 @@ describe('web server', () => {
     expect(res.json()).toEqual({
       homeserverUrl: 'https://matrix.example.org',
       serverName: 'example.org',
+      botUserId: '@foyer:example.org',
       webUrl: 'https://foyer.example.org',
       conferenceUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/conference$/),
     });
     // The browser app accepts exactly what the server sends.
     expect(parseSiteConfig(res.json())).toEqual(res.json());
+  });
+
+  it('names the configured bot, so the client never guesses it', async () => {
+    const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008' });
+    config.appservice.botLocalpart = 'lobby';
+    const other = buildWebApp({ config, distDir });
+    const res = await other.inject({ method: 'GET', url: '/config.json' });
+    expect(res.json()).toMatchObject({ botUserId: '@lobby:example.org' });
+    await other.close();
+    // The client takes no config without the bot, or with another server's.
+    const site = res.json() as Record<string, unknown>;
+    expect(parseSiteConfig(site)?.botUserId).toBe('@lobby:example.org');
+    for (const botUserId of [undefined, '', 'lobby', '@lobby', '@lobby:other.org', 7])
+      expect(parseSiteConfig({ ...site, botUserId }), String(botUserId)).toBeUndefined();
   });
 
   it('falls back to homeserver.url when there is no publicUrl', async () => {

@@ -365,6 +365,7 @@ describe('ConferenceSession: connection', () => {
         parseSiteConfig({
           homeserverUrl: 'https://m.example.org',
           serverName: 'example.org',
+          botUserId: '@foyer:example.org',
           webUrl: 'https://foyer.example.org',
           conferenceUrl: 'wss://gw.example.org/ws/conference',
         }),
@@ -376,14 +377,15 @@ describe('ConferenceSession: connection', () => {
     expect(load).toHaveBeenCalledTimes(1);
     const offline = conferenceUrlFinder(page, () => Promise.resolve(undefined));
     expect(await offline()).toBe('wss://foyer.example.org/ws/conference');
-    expect(
-      parseSiteConfig({
-        homeserverUrl: 'https://m.example.org',
-        serverName: 'x',
-        webUrl: 'https://w.example.org',
-        conferenceUrl: 'javascript:x',
-      }),
-    ).not.toHaveProperty('conferenceUrl');
+    const unsafe = parseSiteConfig({
+      homeserverUrl: 'https://m.example.org',
+      serverName: 'x',
+      botUserId: '@foyer:x',
+      webUrl: 'https://w.example.org',
+      conferenceUrl: 'javascript:x',
+    });
+    expect(unsafe).toMatchObject({ serverName: 'x' });
+    expect(unsafe).not.toHaveProperty('conferenceUrl');
   });
 
   it('builds the socket URL from the page', () => {

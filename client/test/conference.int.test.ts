@@ -18,7 +18,7 @@ import {
   timeline,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { freePort } from '../../tests/helpers/sipp.ts';
+import { freePort, testRtpRange } from '../../tests/helpers/sipp.ts';
 import { testStack, TEST_MAX_GUESTS } from '../../tests/helpers/stack.ts';
 
 const { info } = testStack();
@@ -160,7 +160,7 @@ describe('the web conference page', () => {
       name: 'webconf',
       sipPort: await freePort(),
       ctrlPort: await freePort(),
-      rtpPorts: [47400, 47499],
+      rtpPorts: testRtpRange(100),
       toneHz: 440,
     });
     extra.push({

@@ -8,7 +8,8 @@ import { cs, enc, eventually, groupWithGuestAccess, login, stateOf, timeline } f
 import { ConferenceClient } from '../../tests/helpers/conference.ts';
 import { ANSWERED, CALLER_BYE, INVITE, rfc4733Keys, runSipp, scenario } from '../../tests/helpers/sipp.ts';
 import { newUserWithPassword, type StaffUser } from '../../tests/helpers/staff.ts';
-import { testStack } from '../../tests/helpers/stack.ts';
+import { TEST_BOT_LOCALPART, testStack } from '../../tests/helpers/stack.ts';
+import { botUserIdOf } from '@foyer/common/matrix-ids';
 
 const { info } = testStack();
 
@@ -88,6 +89,12 @@ afterAll(async () => {
 });
 
 describe('the staff client', () => {
+  it('runs with a bot not called foyer, whose ID the web server gives the client', async () => {
+    expect(info.botUserId).toBe(botUserIdOf(TEST_BOT_LOCALPART, info.serverName));
+    const site = (await (await fetch(`${info.webUrl}/config.json`)).json()) as { botUserId?: string };
+    expect(site.botUserId).toBe(info.botUserId);
+  });
+
   it('says clearly when the password is wrong', async () => {
     const { page } = browserA;
     await page.goto(info.webUrl);

@@ -13,3 +13,23 @@ export function serialQueue(): SerialQueue {
     return next;
   };
 }
+
+/**
+ * Queues by key: work for one key runs in order (as with serialQueue), different keys do not
+ * wait for each other, and a key's entry is freed once its queue is idle.
+ */
+export type KeyedSerialQueue = <T>(key: string, work: () => Promise<T>) => Promise<T>;
+
+export function keyedSerialQueue(): KeyedSerialQueue & { readonly size: () => number } {
+  const tails = new Map<string, Promise<unknown>>();
+  const run = <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const next = (tails.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = next.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return next;
+  };
+  return Object.assign(run, { size: () => tails.size });
+}

@@ -2,6 +2,7 @@
 // written only to the registration file (git-ignored), never printed.
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
+import { DEFAULT_BOT_LOCALPART, PUPPET_PREFIX } from './matrix-namespace.ts';
 import type { Registration } from './schema.ts';
 
 export interface RegistrationOptions {
@@ -10,8 +11,6 @@ export interface RegistrationOptions {
   botLocalpart?: string;
   id?: string;
 }
-
-export const PUPPET_PREFIX = 'foyer_';
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -22,7 +21,7 @@ export function randomToken(bytes = 32): string {
 }
 
 export function generateRegistration(opts: RegistrationOptions): Registration {
-  const bot = opts.botLocalpart ?? 'foyer';
+  const bot = opts.botLocalpart ?? DEFAULT_BOT_LOCALPART;
   return {
     id: opts.id ?? 'foyer',
     url: opts.url,

@@ -2,6 +2,14 @@
 // mistake anywhere is found before anything listens. Objects are strict: an unknown key is an
 // error, not a silently ignored typo.
 import { z } from 'zod';
+import {
+  DEFAULT_BOT_LOCALPART,
+  LOCALPART_PATTERN,
+  PUPPET_PREFIX,
+  localpartOf,
+  serverOf,
+  userIdOf,
+} from './matrix-namespace.ts';
 
 const host = z.string().min(1).describe('an IP address or host name').default('127.0.0.1');
 const port = z.number().int().min(1).max(65535);
@@ -54,10 +62,7 @@ export const configSchema = z.strictObject({
     /** Path to the generated registration file (relative to this config file). */
     registration: z.string().min(1),
     listen: listener,
-    botLocalpart: z
-      .string()
-      .regex(/^[a-z0-9._=/+-]+$/, 'expected a Matrix localpart')
-      .default('foyer'),
+    botLocalpart: z.string().regex(LOCALPART_PATTERN, 'expected a Matrix localpart').default(DEFAULT_BOT_LOCALPART),
   }),
   /** Shared by the bridge and the gateway for their internal HTTP API (bearer token). */
   internalApi: z.strictObject({ secret }),
@@ -290,15 +295,33 @@ export const configSchema = z.strictObject({
 
 export type FoyerConfig = z.infer<typeof configSchema>;
 
+/**
+ * Why a user cannot be invited as staff (a person on our own server), or undefined when they
+ * can: a user of another server, or the bot or one of its virtual users (`@foyer_…`, the
+ * appservice's exclusive namespace). The one invitee check: this config's fixed-room invitees
+ * and the bridge's fixed rooms use it.
+ */
+export function staffInviteeProblem(
+  userId: string,
+  own: { serverName: string; botUserId: string },
+): string | undefined {
+  if (!userId.startsWith('@') || serverOf(userId) !== own.serverName) return `not a user of ${own.serverName}`;
+  if (userId === own.botUserId || localpartOf(userId).startsWith(PUPPET_PREFIX))
+    return 'the bot or one of its virtual users';
+  return undefined;
+}
+
 /** Rules across sections, after the shape is right: "key: what is wrong". */
 export function crossCheck(config: FoyerConfig): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
-  const own = `:${config.homeserver.serverName}`;
+  const serverName = config.homeserver.serverName;
+  const own = { serverName, botUserId: userIdOf(config.appservice.botLocalpart, serverName) };
   config.bridge.fixedRooms.invite.forEach((userId, i) => {
-    if (!userId.endsWith(own))
+    const problem = staffInviteeProblem(userId, own);
+    if (problem)
       problems.push({
         path: ['bridge', 'fixedRooms', 'invite', i],
-        message: `${userId} is not a user of ${config.homeserver.serverName} (only staff can be invited)`,
+        message: `${userId} is ${problem} (only staff can be invited)`,
       });
   });
   return problems;

@@ -2,8 +2,8 @@
 // the conference — a group's (the lobby number and the group's PIN) or a fixed room's (its own
 // extension, its PIN or moderator PIN, and the caller's name when the room announces names).
 // Every way out ends the relay and, if needed, the call.
-import { EventEmitter, once } from 'node:events';
-import { maskNumber, type Logger } from '@foyer/common';
+import { EventEmitter } from 'node:events';
+import { maskNumber, settledWithin, type Logger } from '@foyer/common';
 import type { BridgeClient } from './bridge-client.ts';
 import { fixedRoomPolicy } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
@@ -153,7 +153,7 @@ export class CallHandler {
     call.progress(local);
     if (this.d.janus.connected) {
       relay.play(this.d.prompts.get('welcome'), { loop: false });
-      await settled(relay, 'played', 15_000);
+      await settledWithin(relay, 'played', 15_000);
     }
     digits.off('digit', keep);
     if (ended()) return;
@@ -204,7 +204,7 @@ export class CallHandler {
     if (!result.ok) {
       if (!ended()) {
         relay.play(this.d.prompts.get('goodbye'), { loop: false });
-        await settled(relay, 'played', 5000);
+        await settledWithin(relay, 'played', 5000);
         call.hangup(result.reason);
       }
       return;
@@ -217,7 +217,7 @@ export class CallHandler {
     if (refused) {
       log.info({ ...who, roomId, refused }, 'caller not let in');
       relay.play(this.d.prompts.get(refused === 'locked' ? 'conference-locked' : 'conference-full'), { loop: false });
-      await settled(relay, 'played', 10_000);
+      await settledWithin(relay, 'played', 10_000);
       if (!ended()) call.hangup(refused === 'locked' ? 'conference locked' : 'conference full');
       return;
     }
@@ -291,10 +291,10 @@ export class CallHandler {
     ended: () => boolean,
   ): Promise<Buffer | undefined> {
     relay.play(this.d.prompts.get('say-name'), { loop: false });
-    await settled(relay, 'played', 15_000);
+    await settledWithin(relay, 'played', 15_000);
     if (ended()) return undefined;
     relay.play(this.d.prompts.get('beep'), { loop: false });
-    await settled(relay, 'played', 2000);
+    await settledWithin(relay, 'played', 2000);
     relay.startRecording(NAME_MAX_MS);
     const hash = new Promise<void>((resolve) => {
       const onDigit = (d: string) => {
@@ -316,7 +316,7 @@ export class CallHandler {
   private async sayAndHangUp(call: IncomingCall, relay: CallRelay, reason: string): Promise<void> {
     this.d.log.warn({ callId: call.callId, reason }, 'refusing the call with a spoken message');
     relay.play(this.d.prompts.get('not-available'), { loop: false });
-    await settled(relay, 'played', 15_000);
+    await settledWithin(relay, 'played', 15_000);
     if (call.state !== 'ended') call.hangup(reason);
   }
 
@@ -324,12 +324,4 @@ export class CallHandler {
   hangupAll(reason: string): void {
     for (const call of this.active) if (call.state !== 'ended') call.hangup(reason);
   }
-}
-
-/** Wait for a relay event, but never longer than the timeout. */
-function settled(relay: CallRelay, event: 'played', timeoutMs: number): Promise<void> {
-  return once(relay, event, { signal: AbortSignal.timeout(timeoutMs) }).then(
-    () => undefined,
-    () => undefined,
-  );
 }

@@ -1,11 +1,13 @@
 // The per-call RTP relay with real UDP sockets on loopback: a fake caller and a fake Janus leg.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeAlaw, decodeUlaw } from '../src/media/g711.ts';
+import { encodeAlaw, encodeUlaw, decodeUlaw } from '../src/media/g711.ts';
 import { UdpPortPool } from '../src/media/ports.ts';
+import { FrameAssembler, InboundSequence } from '../src/media/frames.ts';
 import { CallRelay } from '../src/media/relay.ts';
+import { testRtpRange } from '../../tests/helpers/sipp.ts';
 import { dtmfPackets } from '../src/media/rfc4733.ts';
-import { parseRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
+import { buildRtp, parseRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
 
 const sockets: Socket[] = [];
 const relays: CallRelay[] = [];
@@ -27,7 +29,7 @@ async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }>
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pool = new UdpPortPool('127.0.0.1', 47000 + Math.floor(Math.random() * 500) * 2, 47999);
+const pool = new UdpPortPool('127.0.0.1', ...testRtpRange(200));
 
 async function relayFor(
   caller: { port: number },
@@ -45,6 +47,16 @@ async function relayFor(
   });
   relays.push(relay);
   return relay;
+}
+
+/** A PCMU caller and a fake Janus leg, the relay between them in the mix. */
+async function inTheMix() {
+  const caller = await peer();
+  const janus = await peer();
+  const relay = await relayFor(caller, { payloadType: 0 });
+  relay.setJanus({ address: '127.0.0.1', port: janus.port });
+  relay.mode = 'mix';
+  return { caller, janus, relay };
 }
 
 /** A 440 Hz tone frame (20 ms at 8 kHz). */
@@ -129,11 +141,7 @@ describe('call relay', () => {
   });
 
   it('survives loss and reordering: late packets are dropped, the rest flows in order', async () => {
-    const caller = await peer();
-    const janus = await peer();
-    const relay = await relayFor(caller, { payloadType: 0 });
-    relay.setJanus({ address: '127.0.0.1', port: janus.port });
-    relay.mode = 'mix';
+    const { caller, janus, relay } = await inTheMix();
     const out = new RtpStream(0);
     const packets = Array.from({ length: 12 }, (_, i) => out.next(Buffer.alloc(160, i + 1), 160));
     // 0 1 3 2(late) 4 6(5 lost) 7 … : the late one is dropped, the loss is Janus's jitter buffer's.
@@ -148,5 +156,85 @@ describe('call relay', () => {
     const seqs = janus.got.map((p) => p.sequence);
     for (let i = 1; i < seqs.length; i++) expect((seqs[i]! - seqs[i - 1]! + 0x10000) & 0xffff).toBe(1);
     expect(relay.counters.dropped).toBe(1);
+  });
+
+  /** A 440 Hz tone of `ms` milliseconds from sample `start` on, as μ-law. */
+  const tone = (start: number, ms: number) => {
+    const n = ms * 8;
+    const pcm = new Int16Array(n);
+    for (let i = 0; i < n; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (start + i)) / 8000));
+    return encodeUlaw(pcm);
+  };
+  const loudFrames = (got: RtpPacket[]) =>
+    got.filter((p) => p.payload.length === 160 && Math.max(...decodeUlaw(p.payload).map(Math.abs)) > 4000).length;
+
+  for (const ptime of [10, 30, 40, 60]) {
+    it(`cuts a caller's ${ptime} ms packets into the 20 ms frames the mix takes, none lost`, async () => {
+      const { caller, janus, relay } = await inTheMix();
+      const out = new RtpStream(0);
+      const totalMs = 600;
+      for (let t = 0; t < totalMs; t += ptime) {
+        caller.sock.send(out.next(tone(t * 8, ptime), ptime * 8), relay.callerPort, '127.0.0.1');
+        await wait(ptime);
+      }
+      await wait(60);
+      expect(janus.got.every((p) => p.payload.length === 160)).toBe(true);
+      expect(loudFrames(janus.got)).toBe(totalMs / 20);
+    });
+  }
+
+  it('hears a caller whose stream restarts (new SSRC, sequence numbers from the start again)', async () => {
+    const { caller, janus, relay } = await inTheMix();
+    // The same 60 packets twice, as a looping pcap sends them (same SSRC and sequence numbers),
+    // then a new SSRC whose sequence starts lower: each restart is heard from its first packet.
+    const runs = [
+      { ssrc: 1111, seq: 1000 },
+      { ssrc: 1111, seq: 1000 },
+      { ssrc: 2222, seq: 5 },
+    ];
+    for (const run of runs) {
+      for (let i = 0; i < 60; i++) {
+        const pkt = buildRtp({
+          payloadType: 0,
+          sequence: run.seq + i,
+          timestamp: i * 160,
+          ssrc: run.ssrc,
+          payload: tone(i * 160, 20),
+        });
+        caller.sock.send(pkt, relay.callerPort, '127.0.0.1');
+        await wait(5);
+      }
+      await wait(50);
+    }
+    expect(loudFrames(janus.got)).toBe(180);
+  });
+});
+
+describe('frames for the mix', () => {
+  it('assembles 20 ms frames from any packet size and forgets a partial one on reset', () => {
+    const a = new FrameAssembler();
+    expect(a.push(Buffer.alloc(240, 1))).toHaveLength(1);
+    const two = a.push(Buffer.alloc(240, 2));
+    expect(two.map((f) => [f.length, f[0], f[159]])).toEqual([
+      [160, 1, 2],
+      [160, 2, 2],
+    ]);
+    a.push(Buffer.alloc(80, 3));
+    a.reset();
+    expect(a.push(Buffer.alloc(80, 4))).toHaveLength(0);
+    expect(a.push(Buffer.alloc(80, 5))[0]?.[0]).toBe(4);
+  });
+
+  it('tells late, duplicate and restarted packets apart (16-bit wrap-around included)', () => {
+    const s = new InboundSequence();
+    expect(s.accept(7, 65534)).toBe('next');
+    expect(s.accept(7, 65535)).toBe('next');
+    expect(s.accept(7, 1)).toBe('next'); // wrapped, one lost
+    expect(s.accept(7, 0)).toBe('late');
+    expect(s.accept(7, 1)).toBe('duplicate');
+    expect(s.accept(7, 30_000)).toBe('next'); // a jump ahead is just loss
+    expect(s.accept(7, 100)).toBe('restart'); // far behind: the stream started again
+    expect(s.accept(8, 100)).toBe('restart'); // another SSRC
+    expect(s.accept(8, 101)).toBe('next');
   });
 });

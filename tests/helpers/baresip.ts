@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rms, toneRatio } from '../../sip-gateway/src/media/audio.ts';
 import { mono, readWav } from '../../sip-gateway/src/media/wav.ts';
-import { freePort } from './sipp.ts';
+import { freePort, testRtpRange } from './sipp.ts';
 
 export interface BaresipEvent {
   type: string;
@@ -211,13 +211,11 @@ export class Baresip {
 }
 
 /**
- * Two phones for who-hears-whom tests: A sends 440 Hz, B 1000 Hz, each with 100 RTP ports from
- * `rtpBase`. `stop` ends and removes both (for afterAll or a cleanup list).
+ * Two phones for who-hears-whom tests: A sends 440 Hz, B 1000 Hz, each with 100 RTP ports of
+ * the tests' RTP range. `stop` ends and removes both (for afterAll or a cleanup list).
  */
-export async function startPhonePair(
-  name: string,
-  rtpBase: number,
-): Promise<{ a: Baresip; b: Baresip; stop: () => Promise<void> }> {
+export async function startPhonePair(name: string): Promise<{ a: Baresip; b: Baresip; stop: () => Promise<void> }> {
+  const [rtpBase] = testRtpRange(200);
   const phones: Baresip[] = [];
   const stop = async () => {
     for (const p of phones) {

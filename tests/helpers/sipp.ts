@@ -10,10 +10,19 @@ import { join } from 'node:path';
 const PCAP_DIR = '/usr/share/sip-tester';
 
 /**
- * Where freePort looks: below the stacks' bases (18000 developer, 28000 tests) and below Linux's
- * ephemeral range, so no outgoing connection takes the port between this check and its use.
+ * Ports of the tests, all below Linux's ephemeral range (32768–60999), so no outgoing connection
+ * takes one between a check and its use: 8000–11999 the smoke stack, 12000–13999 RTP of test
+ * phones and relays (testRtpRange), 14000–17999 freePort, 18000 on the developer's stack,
+ * 28000 on the test stack.
  */
 const FREE_PORTS = { first: 14_000, count: 4000 };
+const TEST_RTP = { first: 12_000, count: 2000 };
+
+/** A random block of `size` UDP ports for RTP (a phone's or a relay's), aligned to `size`. */
+export function testRtpRange(size: number): [number, number] {
+  const first = TEST_RTP.first + size * Math.floor(Math.random() * Math.floor(TEST_RTP.count / size));
+  return [first, first + size - 1];
+}
 /** Ports handed out lately: not handed out again while their user may not have bound them yet. */
 const handedOut: number[] = [];
 

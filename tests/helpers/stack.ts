@@ -9,6 +9,8 @@ import { loadConfig, loadRegistration, type FoyerConfig, type Registration } fro
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** The test stack's licence: 2 web guests at once, so the conference tests can reach the cap. */
 export const TEST_MAX_GUESTS = 2;
+/** The test stack's bot is not called foyer: every integration test runs with a configured bot localpart. */
+export const TEST_BOT_LOCALPART = 'lobby';
 
 export interface StackInfo {
   homeserverUrl: string;
@@ -73,6 +75,7 @@ export function testStack(): {
       FOYER_STACK_DIR: dir,
       FOYER_PORT_BASE: inject('stackPortBase'),
       FOYER_MAX_GUESTS: String(TEST_MAX_GUESTS),
+      FOYER_BOT_LOCALPART: TEST_BOT_LOCALPART,
     },
   };
 }

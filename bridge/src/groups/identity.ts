@@ -1,7 +1,17 @@
-// Who is who in a group, from the Matrix ID alone.
-import { PUPPET_PREFIX } from '@foyer/config';
+// Who is who in a group, from the Matrix ID alone: the rules of @foyer/common's matrix-ids,
+// bound to this deployment's bot and server name.
+import {
+  isLocalUser,
+  localpartOf,
+  makePuppetUserId,
+  memberKindOf,
+  parsePuppetUserId,
+  serverOf,
+  type MemberKind,
+  type PuppetKind,
+} from '@foyer/common';
 
-export type MemberKind = 'bot' | 'guest' | 'phone' | 'staff' | 'federated';
+export type { MemberKind };
 
 export class Identities {
   readonly botUserId: string;
@@ -13,22 +23,19 @@ export class Identities {
   }
 
   serverOf(userId: string): string {
-    return userId.slice(userId.indexOf(':') + 1);
+    return serverOf(userId);
+  }
+
+  localpartOf(userId: string): string {
+    return localpartOf(userId);
   }
 
   isLocal(userId: string): boolean {
-    return this.serverOf(userId) === this.serverName;
+    return isLocalUser(userId, this.serverName);
   }
 
   kindOf(userId: string): MemberKind {
-    if (userId === this.botUserId) return 'bot';
-    if (this.isLocal(userId)) {
-      const localpart = userId.slice(1, userId.indexOf(':'));
-      if (localpart.startsWith(`${PUPPET_PREFIX}guest_`)) return 'guest';
-      if (localpart.startsWith(`${PUPPET_PREFIX}phone_`)) return 'phone';
-      return 'staff';
-    }
-    return 'federated';
+    return memberKindOf(userId, this);
   }
 
   /** People, as opposed to the bot and virtual users. */
@@ -37,18 +44,12 @@ export class Identities {
     return k === 'staff' || k === 'federated';
   }
 
-  isVirtual(userId: string): boolean {
-    const k = this.kindOf(userId);
-    return k === 'guest' || k === 'phone';
+  virtualUserId(kind: PuppetKind, participantId: string): string {
+    return makePuppetUserId(kind, participantId, this.serverName);
   }
 
-  virtualUserId(kind: 'guest' | 'phone', participantId: string): string {
-    return `@${PUPPET_PREFIX}${kind}_${participantId}:${this.serverName}`;
-  }
-
-  /** The participant ID behind a virtual user, or undefined. */
+  /** The participant ID behind one of our virtual users, or undefined. */
   participantOf(userId: string): string | undefined {
-    const m = new RegExp(`^@${PUPPET_PREFIX}(?:guest|phone)_([a-z0-9]+):`).exec(userId);
-    return m?.[1];
+    return parsePuppetUserId(userId, this.serverName)?.id;
   }
 }

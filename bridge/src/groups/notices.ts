@@ -1,7 +1,10 @@
-// What the bot says in a group (m.notice), German first, then English: groups are shared by
-// people of both languages and a notice cannot know who reads it.
+// Every text the bot shows people, German first, then English: groups are shared by people of
+// both languages and a notice cannot know who reads it. `notices` are the m.notice messages in a
+// group; `roomTexts` the one-line texts on rooms (topics, widget names, reasons for leaving or
+// deleting a room). Virtual users' display names are in puppets.ts.
 
 const both = (de: string, en: string) => `${de}\n\n${en}`;
+const oneLine = (de: string, en: string) => `${de} · ${en}`;
 
 export const notices = {
   needPower: (bot: string, level: number) =>
@@ -46,4 +49,21 @@ export const notices = {
       'Gastzugang ist ausgeschaltet: PIN und Gast-Link gelten nicht mehr, verbundene Gäste wurden getrennt.',
       'Guest access is off: PIN and guest link no longer work, connected guests were disconnected.',
     ),
+};
+
+export const roomTexts = {
+  /** The conference widget's name in the room. */
+  widgetName: oneLine('Konferenz', 'Conference'),
+  /** The topic of a fixed conference room's Matrix room. */
+  fixedRoomTopic: (number: string) => `${oneLine('Konferenzraum', 'Conference room')} ${number}`,
+  /** Why the bot declines an invitation from another server (the invitation's leave reason). */
+  inviteDeclined: 'Foyer only joins groups on invitation from its own server',
+  /** Why a group's room is deleted: its last member left. */
+  groupEmpty: oneLine('Die Gruppe hat keine Mitglieder mehr.', 'The group has no members left.'),
+  /** An administrator deleted a fixed room. */
+  fixedRoomDeleted: oneLine('Der Konferenzraum wurde gelöscht.', 'The conference room was deleted.'),
+  /** A fixed room's new Matrix room goes again: its extension was taken meanwhile. */
+  fixedRoomNotCreated: oneLine('Konferenzraum nicht angelegt', 'Conference room not created'),
+  /** A repaired fixed room's new Matrix room goes again: the room was deleted meanwhile. */
+  fixedRoomGone: oneLine('Konferenzraum gelöscht', 'Conference room deleted'),
 };

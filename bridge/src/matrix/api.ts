@@ -13,6 +13,12 @@ export interface StateEvent {
   event_id?: string;
 }
 
+/**
+ * What the bridge's logic calls: the public surface of MatrixApi, so that tests can hand it a
+ * small fake (bridge/test/fakes/fake-matrix.ts) instead of a homeserver.
+ */
+export type MatrixCalls = { [K in keyof MatrixApi]: MatrixApi[K] };
+
 const enc = encodeURIComponent;
 const ADMIN_V2 = '/_synapse/admin/v2';
 

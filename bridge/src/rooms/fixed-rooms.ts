@@ -18,11 +18,12 @@ import type {
 import { safeEqual } from '@foyer/common';
 import { randomBytes } from 'node:crypto';
 import type { GatewayNotifier } from '../gateway-notifier.ts';
-import type { GroupManager } from '../groups/group-manager.ts';
 import { hashToken, newPin } from '../groups/guest-access.ts';
 import type { Identities } from '../groups/identity.ts';
+import { roomTexts } from '../groups/notices.ts';
+import { nonStaffInvitees, type GroupRooms } from '../groups/room-lifecycle.ts';
 import type { BridgeStore, FixedRoom, FixedRoomFields } from '../store/store.ts';
-import { EXTENSION_DIGITS, normaliseExtension, type CreateRoomRequest, type UpdateRoomRequest } from './validation.ts';
+import { extensionDigits, normaliseExtension, type CreateRoomRequest, type UpdateRoomRequest } from './validation.ts';
 
 /** A refusal with an HTTP status and a message naming the field. */
 export class FixedRoomError extends Error {
@@ -38,7 +39,8 @@ export class FixedRoomError extends Error {
 
 export interface FixedRoomsOptions {
   store: BridgeStore;
-  groups: GroupManager;
+  /** The group rooms behind fixed rooms (the group manager). */
+  groups: GroupRooms;
   ids: Identities;
   gateway: GatewayNotifier;
   log: Logger;
@@ -103,8 +105,8 @@ export class FixedRooms {
   /** A room by its ID (fr…) or its extension (digits, any formatting). */
   async find(ref: string): Promise<FixedRoom | undefined> {
     if (ROOM_ID_PATTERN.test(ref)) return this.o.store.getFixedRoom(ref);
-    const digits = normaliseExtension(ref);
-    if (!/^\+?[0-9 ()/.-]+$/.test(ref) || digits.length < EXTENSION_DIGITS.min) return undefined;
+    const digits = extensionDigits(ref);
+    if (!/^\+?[0-9 ()/.-]+$/.test(ref) || digits === undefined) return undefined;
     return this.o.store.getFixedRoomByExtension(digits);
   }
 
@@ -130,7 +132,7 @@ export class FixedRooms {
   }
 
   private checkInvites(invite: string[] | undefined): void {
-    const bad = (invite ?? []).filter((u) => !this.o.ids.isLocal(u) || !this.o.ids.isHuman(u));
+    const bad = nonStaffInvitees(this.o.ids, invite ?? []);
     if (bad.length)
       throw new FixedRoomError(
         400,
@@ -149,7 +151,7 @@ export class FixedRooms {
     try {
       return await this.o.groups.createGroupRoom({
         name,
-        topic: `Konferenzraum · Conference room ${number}`,
+        topic: roomTexts.fixedRoomTopic(number),
         invite: [...new Set([...(this.o.alwaysInvite ?? []), ...(invite ?? [])])],
       });
     } catch (err) {
@@ -195,9 +197,7 @@ export class FixedRooms {
     const stored = await store.insertFixedRoom({ id, roomId, ...fields });
     if (stored === 'duplicate') {
       // Taken meanwhile by a concurrent create: the new Matrix room goes again.
-      await groups
-        .deleteGroupRoom(roomId, 'Konferenzraum nicht angelegt · Conference room not created')
-        .catch(() => undefined);
+      await groups.deleteGroupRoom(roomId, roomTexts.fixedRoomNotCreated).catch(() => undefined);
       throw new FixedRoomError(409, 'extension_taken', `extension: ${extension} is taken`);
     }
     await groups.refreshConference(roomId);
@@ -298,7 +298,7 @@ export class FixedRooms {
     gateway.notify({ type: 'room.deleted', roomId: room.roomId, extension: room.extension });
     let matrixRoomRemoved = true;
     try {
-      await groups.deleteGroupRoom(room.roomId, 'Der Konferenzraum wurde gelöscht. · The conference room was deleted.');
+      await groups.deleteGroupRoom(room.roomId, roomTexts.fixedRoomDeleted);
     } catch (err) {
       matrixRoomRemoved = false;
       log.warn(
@@ -347,7 +347,7 @@ export class FixedRooms {
     const updated = await store.setFixedRoomMatrixRoom(room.id, roomId);
     if (!updated) {
       // Deleted by another admin meanwhile: the new Matrix room goes again.
-      await groups.deleteGroupRoom(roomId, 'Konferenzraum gelöscht · Conference room deleted').catch(() => undefined);
+      await groups.deleteGroupRoom(roomId, roomTexts.fixedRoomGone).catch(() => undefined);
       throw new FixedRoomError(404, 'not_found', `no fixed room with ID or extension "${ref}"`);
     }
     await groups.refreshConference(roomId);
@@ -375,8 +375,8 @@ export class FixedRooms {
   // ---- the gateway's side ---------------------------------------------------------------------
 
   async lookupExtension(raw: string): Promise<FixedRoomInfo | undefined> {
-    const extension = normaliseExtension(raw);
-    if (extension.length < EXTENSION_DIGITS.min || extension.length > EXTENSION_DIGITS.max) return undefined;
+    const extension = extensionDigits(raw);
+    if (extension === undefined) return undefined;
     const r = await this.o.store.getFixedRoomByExtension(extension);
     return (
       r && {
@@ -398,11 +398,8 @@ export class FixedRooms {
    * a wrong PIN, and both comparisons are always made (constant time, whatever matched).
    */
   async checkPin(raw: string, pin: string): Promise<FixedRoomAccess | undefined> {
-    const extension = normaliseExtension(raw);
-    const r =
-      extension.length >= EXTENSION_DIGITS.min && extension.length <= EXTENSION_DIGITS.max
-        ? await this.o.store.getFixedRoomByExtension(extension)
-        : undefined;
+    const extension = extensionDigits(raw);
+    const r = extension === undefined ? undefined : await this.o.store.getFixedRoomByExtension(extension);
     const given = pin.trim();
     const id = r?.id ?? 'none';
     const isModerator = safeEqual(moderatorPinHash(id, given), r?.moderatorPinHash ?? '\0no moderator PIN');

@@ -8,7 +8,14 @@ export function normaliseExtension(raw: string): string {
 }
 
 const EXTENSION_INPUT = /^\+?[0-9][0-9 ()/.-]*$/;
+/** The one extension-length rule (admin requests, lookups, scripts/foyer-admin's help). */
 export const EXTENSION_DIGITS = { min: 2, max: 20 };
+
+/** The digits of an extension (any formatting), or undefined when too few or too many. */
+export function extensionDigits(raw: string): string | undefined {
+  const digits = normaliseExtension(raw);
+  return digits.length >= EXTENSION_DIGITS.min && digits.length <= EXTENSION_DIGITS.max ? digits : undefined;
+}
 
 /** Room PIN and moderator PIN chosen by an admin: digits, no leading zero (callers drop it). */
 export const ADMIN_PIN = /^[1-9][0-9]{3,15}$/;
@@ -25,10 +32,10 @@ export const extensionSchema = z
   .trim()
   .max(40, 'at most 40 characters')
   .regex(EXTENSION_INPUT, 'expected digits, e.g. "4711" or "+49 991 1234 4711"')
-  .refine((s) => {
-    const n = normaliseExtension(s).length;
-    return n >= EXTENSION_DIGITS.min && n <= EXTENSION_DIGITS.max;
-  }, `expected ${EXTENSION_DIGITS.min} to ${EXTENSION_DIGITS.max} digits`);
+  .refine(
+    (s) => extensionDigits(s) !== undefined,
+    `expected ${EXTENSION_DIGITS.min} to ${EXTENSION_DIGITS.max} digits`,
+  );
 
 const nameSchema = z
   .string({ error: expected('expected a string') })

@@ -1,25 +1,15 @@
 // How people are named in the staff client: display names, virtual users of the bridge (guests
 // and phone callers), and members of other homeservers, who carry their server in brackets.
+import { isFederatedUser, localpartOf, parsePuppetUserId, serverOf, type PuppetKind } from '@foyer/common/matrix-ids';
 
-export type UserKind = 'staff' | 'guest' | 'phone';
+export type UserKind = 'staff' | PuppetKind;
 
-/** The bridge's virtual users: `@foyer_guest_<id>` for web guests, `@foyer_phone_<id>` for callers. */
-export function userKind(userId: string): UserKind {
-  if (/^@foyer_guest_/.test(userId)) return 'guest';
-  if (/^@foyer_phone_/.test(userId)) return 'phone';
-  return 'staff';
-}
-
-/** The server part of a Matrix ID (`@bob:other.org` → `other.org`), or '' when there is none. */
-export function serverOf(userId: string): string {
-  const at = userId.indexOf(':');
-  return at < 0 ? '' : userId.slice(at + 1);
-}
-
-/** The localpart of a Matrix ID (`@bob:other.org` → `bob`). */
-export function localpartOf(userId: string): string {
-  const at = userId.indexOf(':');
-  return (at < 0 ? userId : userId.slice(0, at)).replace(/^@/, '');
+/**
+ * The bridge's virtual users on our server (`@foyer_guest_<id>` for web guests,
+ * `@foyer_phone_<id>` for callers); everyone else is a person.
+ */
+export function userKind(userId: string, ownServer: string): UserKind {
+  return parsePuppetUserId(userId, ownServer)?.kind ?? 'staff';
 }
 
 /**
@@ -29,8 +19,7 @@ export function localpartOf(userId: string): string {
  */
 export function personName(userId: string, displayName: string | null | undefined, ownServer: string): string {
   const name = displayName?.trim() || capitalise(localpartOf(userId));
-  const server = serverOf(userId);
-  return server && server !== ownServer ? `${name} (${server})` : name;
+  return isFederatedUser(userId, ownServer) ? `${name} (${serverOf(userId)})` : name;
 }
 
 function capitalise(text: string): string {

@@ -12,16 +12,30 @@ import {
   type FoyerConfigInput,
   type Registration,
 } from '@foyer/config';
+import { DEFAULT_BOT_LOCALPART } from '@foyer/common/matrix-ids';
 import { StackError } from './errors.ts';
 import { caFile } from './tls.ts';
-import type { StackLayout } from './layout.ts';
+import { stackLayout, type StackLayout } from './layout.ts';
 import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
 import { homeserverUrl } from './synapse.ts';
 import { janusUrl } from './janus.ts';
-import type { StackState } from './state.ts';
+import { stackBotLocalpart, type StackState } from './state.ts';
 
-export const BOT_LOCALPART = 'foyer';
+/**
+ * The bridge's bot in this stack (FOYER_STACK_DIR): chosen with FOYER_BOT_LOCALPART at its first
+ * start, then kept in state.json (see stackBotLocalpart). Read once, when the command starts.
+ */
+export const BOT_LOCALPART = botLocalpartAtStart();
+
+function botLocalpartAtStart(): string {
+  try {
+    return stackBotLocalpart(stackLayout());
+  } catch {
+    return DEFAULT_BOT_LOCALPART; // a wrong FOYER_PORT_BASE: the command itself says so
+  }
+}
+
 export const appserviceUrl = (l: StackLayout) => `http://${l.host}:${l.ports.appservice}`;
 export const webUrl = (l: StackLayout) => `http://${l.host}:${l.ports.web}`;
 export const bridgeApiUrl = (l: StackLayout) => `http://${l.host}:${l.ports.bridgeApi}`;
@@ -31,7 +45,7 @@ export const gatewayUrl = (l: StackLayout) => `http://${l.host}:${l.ports.gatewa
 export function ensureRegistration(l: StackLayout): Registration {
   if (existsSync(l.registrationFile)) {
     const reg = loadRegistration(l.registrationFile);
-    if (reg.url === appserviceUrl(l)) return reg;
+    if (reg.url === appserviceUrl(l) && reg.sender_localpart === BOT_LOCALPART) return reg;
   }
   const reg = generateRegistration({ url: appserviceUrl(l), botLocalpart: BOT_LOCALPART });
   mkdirSync(dirname(l.registrationFile), { recursive: true });

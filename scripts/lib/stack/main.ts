@@ -298,9 +298,12 @@ async function main(): Promise<number> {
       return 0;
     default:
       console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] | down | status | start|stop|restart <service> | reset
+  up               install what is missing (scripts/setup --quick), then start every service and
+                   print the client URL, dial-in URI and test account
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
-  FOYER_MAX_GUESTS web guests at once (licence cap, default 25)`);
+  FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
+  FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);
       return cmd === undefined || values.help ? 0 : 2;
   }
 }

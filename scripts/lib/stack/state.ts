@@ -2,12 +2,15 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomToken } from '@foyer/config';
+import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-ids';
 import { StackError } from './errors.ts';
 import type { DbMode, StackLayout } from './layout.ts';
 
 export interface StackState {
   db: DbMode;
   serverName: string;
+  /** The bridge's bot (`appservice.botLocalpart`), chosen at the first start; absent: the default. */
+  botLocalpart?: string;
   dialInNumber: string;
   secrets: {
     registrationShared: string;
@@ -56,6 +59,18 @@ export function saveState(l: StackLayout, s: StackState): void {
   writeFileSync(stateFile(l), `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
 }
 
+/** The bot localpart a new stack gets: FOYER_BOT_LOCALPART, or Foyer's default. */
+const chosenBotLocalpart = (env: NodeJS.ProcessEnv) => env.FOYER_BOT_LOCALPART || DEFAULT_BOT_LOCALPART;
+
+/**
+ * This stack's bot localpart: the one it was created with, or for a stack not created yet the
+ * one it will get. Everything the stack writes (registration, foyer.yaml, stack.json) uses it.
+ */
+export function stackBotLocalpart(l: StackLayout, env: NodeJS.ProcessEnv = process.env): string {
+  const s = loadState(l);
+  return s ? (s.botLocalpart ?? DEFAULT_BOT_LOCALPART) : chosenBotLocalpart(env);
+}
+
 /** In partner mode the server names carry ports: the port base cannot change afterwards. */
 export function assertPortsMatch(l: StackLayout, s: StackState): void {
   if (!s.partner) return;
@@ -68,9 +83,9 @@ export function assertPortsMatch(l: StackLayout, s: StackState): void {
 }
 
 /**
- * The stack's state, created on first start. Database mode and partner mode are fixed then
- * (the server name depends on the partner mode and Synapse cannot change it later); a later
- * `up` without the options keeps them.
+ * The stack's state, created on first start. Database mode, partner mode and the bot localpart
+ * (FOYER_BOT_LOCALPART) are fixed then (the server name depends on the partner mode, and Synapse
+ * cannot change either later); a later `up` without the options keeps them.
  */
 export function initState(l: StackLayout, db: DbMode | undefined, partner = false): StackState {
   const existing = loadState(l);
@@ -86,12 +101,22 @@ export function initState(l: StackLayout, db: DbMode | undefined, partner = fals
       );
     }
     assertPortsMatch(l, existing);
+    const kept = existing.botLocalpart ?? DEFAULT_BOT_LOCALPART;
+    if (process.env.FOYER_BOT_LOCALPART && process.env.FOYER_BOT_LOCALPART !== kept) {
+      throw new StackError(
+        `the stack in ${l.dir} was created with the bot localpart "${kept}"; run "scripts/stack reset" first to switch to FOYER_BOT_LOCALPART=${process.env.FOYER_BOT_LOCALPART}`,
+      );
+    }
     return existing;
   }
+  const botLocalpart = chosenBotLocalpart(process.env);
+  if (!LOCALPART_PATTERN.test(botLocalpart))
+    throw new StackError(`FOYER_BOT_LOCALPART must be a Matrix localpart (a-z 0-9 . _ = / + -), got "${botLocalpart}"`);
   const names = partnerServerNames(l);
   const state: StackState = {
     db: db ?? 'embedded',
     serverName: partner ? names.main : 'localhost',
+    botLocalpart,
     dialInNumber: '+49 991 1234 166',
     secrets: {
       registrationShared: randomToken(),

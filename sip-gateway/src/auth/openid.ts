@@ -2,6 +2,7 @@
 // token, which we check at the user's own homeserver (federation OpenID userinfo) — ours, or a
 // federated partner's found through server discovery.
 import { z } from 'zod';
+import { serverOf } from '@foyer/common';
 import type { ServerDiscovery } from './server-discovery.ts';
 
 export class AuthError extends Error {
@@ -53,7 +54,7 @@ export class HomeserverOpenIdVerifier implements OpenIdVerifier {
 
   /** The verified Matrix user ID, or an AuthError. */
   async verify(o: { userId: string; serverName: string; token: string }): Promise<string> {
-    if (!o.userId.endsWith(`:${o.serverName}`))
+    if (serverOf(o.userId) !== o.serverName)
       throw new AuthError('forbidden', 'the OpenID token comes from another server than the user’s');
     const res = await this.ask(
       o.serverName,

@@ -4,7 +4,9 @@
 // the bridge, which mirrors it into the room.
 import {
   maskNumber,
+  parsePuppetUserId,
   serialQueue,
+  settledWithin,
   type ChatMessage,
   type ConferenceReport,
   type FixedRoomInfo,
@@ -17,7 +19,7 @@ import type { BridgeClient } from '../bridge-client.ts';
 import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 
 export type ConferenceStatus = ConferenceReport['status'];
@@ -408,9 +410,12 @@ export class Conference extends EventEmitter<{ changed: [] }> {
    * page's txnId, matched by sender and text, so the page can mark its pending line as sent.
    */
   deliverChat(m: ChatMessage): void {
+    // The bridge says whether the sender is one of our guests (its kind is ours alone); the
+    // puppet's ID says which.
+    const guest = m.senderKind === 'guest' ? parsePuppetUserId(m.sender) : undefined;
     for (const w of this.webs.values()) {
       let txnId: string | undefined;
-      if (m.sender.includes(`_guest_${w.id}:`)) {
+      if (guest?.kind === 'guest' && guest.id === w.id) {
         const i = w.pendingChat.findIndex((p) => p.body === m.body);
         if (i >= 0) txnId = w.pendingChat.splice(i, 1)[0]?.txnId;
       }
@@ -573,9 +578,4 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     for (const id of [...this.phones.keys()]) await this.removePhone(id, reason);
     for (const id of [...this.webs.keys()]) await this.removeWeb(id, pageReason);
   }
-}
-
-/** Resolves when the emitter emits `event` or after `ms`, whichever comes first. */
-async function settledWithin(emitter: EventEmitter, event: string, ms: number): Promise<void> {
-  await once(emitter, event, { signal: AbortSignal.timeout(ms) }).catch(() => undefined);
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { serialQueue, type GroupInfo, type Logger } from '@foyer/common';
+import { localpartOf, serialQueue, serverOf, type GroupInfo, type Logger } from '@foyer/common';
 import {
   clientMessageSchema,
   type ClientMessage,
@@ -175,9 +175,9 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       if (!group || !member) throw new Refusal('forbidden', 'you are not a member of this group');
       return {
         kind: member.kind,
-        moderator: member.kind === 'staff' || d.trustedServers.includes(userId.slice(userId.indexOf(':') + 1)),
+        moderator: member.kind === 'staff' || d.trustedServers.includes(serverOf(userId)),
         userId,
-        name: member.displayName ?? userId.slice(1, userId.indexOf(':')),
+        name: member.displayName ?? localpartOf(userId),
         group,
         conference: d.conferences.get(group.roomId),
       };

@@ -6,13 +6,17 @@ import { EventEmitter } from 'node:events';
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { ULAW_SILENCE, alawToUlaw, decodeAlaw, decodeUlaw, ulawToAlaw } from './g711.ts';
 import { levelDbov, FramePlayer } from './audio.ts';
+import { FrameAssembler, InboundSequence, MIX_FRAME_BYTES } from './frames.ts';
 import { DtmfReceiver } from './rfc4733.ts';
 import { parseRtp, RtpStream, type RtpPacket } from './rtp.ts';
 import type { UdpPortPool } from './ports.ts';
 
 const FRAME_MS = 20;
-const FRAME_SAMPLES = 160;
-/** After this long without caller audio, the relay fills the Janus leg with silence. */
+const FRAME_SAMPLES = MIX_FRAME_BYTES;
+/**
+ * After this long without caller audio the relay fills the Janus leg with silence; longer for
+ * callers whose packets are long (60 ms ptime), so the filler never lands between two of them.
+ */
 const SILENCE_AFTER_MS = 60;
 
 export type RelayMode =
@@ -46,9 +50,6 @@ interface RelayEvents {
   closed: [];
 }
 
-/** True when sequence a is older than b (16-bit wrap-around). */
-const olderSeq = (a: number, b: number) => ((b - a) & 0xffff) !== 0 && ((b - a) & 0xffff) < 0x8000;
-
 export class CallRelay extends EventEmitter<RelayEvents> {
   readonly callerSide: Socket;
   readonly janusSide: Socket;
@@ -68,7 +69,11 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private lastCallerPacket = Date.now();
   private readonly mediaTimeoutMs: number;
   private timedOut = false;
-  private lastCallerSeq: number | undefined;
+  private readonly inbound = new InboundSequence();
+  /** The caller's audio cut into the 20 ms frames the mix takes, whatever their packet time. */
+  private readonly frames = new FrameAssembler();
+  /** Length of the caller's last audio packet (ms). */
+  private callerPacketMs = FRAME_MS;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   mode: RelayMode = 'lobby';
@@ -217,11 +222,14 @@ export class CallRelay extends EventEmitter<RelayEvents> {
 
   private onCallerAudio(pkt: RtpPacket): void {
     // Late packets (reordered behind newer ones) are dropped; Janus's jitter buffer covers gaps.
-    if (this.lastCallerSeq !== undefined && olderSeq(pkt.sequence, this.lastCallerSeq)) {
+    // A restarted stream (new SSRC, sequence far off) goes on from its first packet.
+    const order = this.inbound.accept(pkt.ssrc, pkt.sequence);
+    if (order === 'late' || order === 'duplicate') {
       this.counters.dropped++;
       return;
     }
-    this.lastCallerSeq = pkt.sequence;
+    if (order === 'restart') this.frames.reset();
+    this.callerPacketMs = pkt.payload.length / 8;
     const samples = this.payloadType === 0 ? decodeUlaw(pkt.payload) : decodeAlaw(pkt.payload);
     const db = levelDbov(samples);
     this.level = db > this.level ? db : this.level * 0.9 + db * 0.1;
@@ -232,9 +240,12 @@ export class CallRelay extends EventEmitter<RelayEvents> {
       rec.chunks.push(Buffer.from(part));
       rec.bytes += part.length;
     }
-    if (this.mode !== 'mix' || this.muted || !this.janus || this.announcement) return;
+    if (this.mode !== 'mix' || this.muted || !this.janus || this.announcement) {
+      this.frames.reset();
+      return;
+    }
     this.lastCallerAudio = Date.now();
-    this.sendJanus(this.toJanus.next(ulaw, ulaw.length)); // G.711: one byte per sample
+    for (const frame of this.frames.push(ulaw)) this.sendJanus(this.toJanus.next(frame, FRAME_SAMPLES));
   }
 
   private fromJanus(msg: Buffer, rinfo: RemoteInfo): void {
@@ -272,7 +283,12 @@ export class CallRelay extends EventEmitter<RelayEvents> {
         this.announcement = undefined;
         this.emit('announced');
       }
-    } else if (this.janus && (this.mode !== 'mix' || this.muted || now - this.lastCallerAudio > SILENCE_AFTER_MS)) {
+    } else if (
+      this.janus &&
+      (this.mode !== 'mix' ||
+        this.muted ||
+        now - this.lastCallerAudio > Math.max(SILENCE_AFTER_MS, 2 * this.callerPacketMs + FRAME_MS))
+    ) {
       this.sendJanus(this.toJanus.next(SILENCE_FRAME, FRAME_SAMPLES));
     }
     if (now - this.lastCallerAudio > 200) this.level = Math.max(-127, this.level - 3);
