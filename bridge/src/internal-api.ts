@@ -6,10 +6,11 @@ import {
   conferenceReportSchema,
   createHttpApp,
   guestMessageSchema,
-  lookupRequestSchema,
+  admissionRequestSchema,
   requireBearer,
   type Logger,
 } from '@foyer/common';
+import type { Admissions } from './admission.ts';
 import type { Outbox } from './chat/outbox.ts';
 import { UnknownGroupError, type GroupManager } from './groups/group-manager.ts';
 import type { BridgeMetrics } from './metrics.ts';
@@ -24,6 +25,7 @@ export interface InternalApiDeps {
   outbox: Outbox;
   maxMessageLength: number;
   fixedRooms: FixedRooms;
+  admissions: Admissions;
   /** adminApi.secret: the admin API (/admin/v1/…) has its own; undefined turns it off. */
   adminSecret: string | undefined;
 }
@@ -53,24 +55,11 @@ export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
       reply.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics()),
     );
 
-    authed.post('/internal/v1/lookup', async (req, reply) => {
-      const q = parse(lookupRequestSchema, req.body, reply);
+    // Every way in: the bridge decides, the gateway carries it out (src/admission.ts).
+    authed.post('/internal/v1/admit', async (req, reply) => {
+      const q = parse(admissionRequestSchema, req.body, reply);
       if (!q) return reply;
-      if ('extension' in q) {
-        // Fixed rooms. One answer for an unknown extension and a wrong PIN.
-        const found =
-          'pin' in q
-            ? await d.fixedRooms.checkPin(q.extension, q.pin)
-            : await d.fixedRooms.lookupExtension(q.extension);
-        return found ?? notFound(reply, 'no fixed room has this extension and PIN');
-      }
-      const info = 'pin' in q ? await d.groups.lookupPin(q.pin) : await d.groups.lookupToken(q.token);
-      // One answer for "never existed" and "revoked": the caller learns nothing more.
-      return info ?? notFound(reply, 'no group with guest access has this PIN or link');
-    });
-
-    authed.get<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId', async (req, reply) => {
-      return (await d.groups.groupInfo(req.params.roomId)) ?? notFound(reply, 'no such group');
+      return d.admissions.admit(q);
     });
 
     authed.put<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/conference', async (req, reply) => {

@@ -7,6 +7,7 @@ import { GatewayWatch } from './gateway-health.ts';
 import { HttpGatewayNotifier } from './gateway-notifier.ts';
 import { GroupManager } from './groups/group-manager.ts';
 import { Identities } from './groups/identity.ts';
+import { Admissions } from './admission.ts';
 import { buildInternalApi } from './internal-api.ts';
 import { FixedRooms } from './rooms/fixed-rooms.ts';
 import { MatrixApi } from './matrix/api.ts';
@@ -95,6 +96,8 @@ await runService('bridge', async (onStop) => {
     outbox,
     maxMessageLength: cfg.maxMessageLength,
     fixedRooms,
+    // Partners of these servers moderate like staff: the bridge decides roles for every way in.
+    admissions: new Admissions({ groups, rooms: fixedRooms, trustedServers: config.gateway.federation.trustedServers }),
     adminSecret: config.adminApi?.secret,
   });
   onStop(() => internal.close());

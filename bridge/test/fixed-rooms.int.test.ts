@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FixedRoomAccess, FixedRoomChange, FixedRoomInfo } from '@foyer/common';
+import type { Admission, AdmissionRequest, ConferencePolicy, FixedRoomChange } from '@foyer/common';
 import {
   cs,
   enc,
@@ -41,14 +41,24 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 const admin = (method: string, path: string, body?: unknown, secret = adminSecret) =>
   adminApi(info, config, method, path, body, secret);
 
-async function lookup(body: unknown, secret = info.internalApiSecret): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(`${info.bridgeApiUrl}/internal/v1/lookup`, {
+/** The bridge's admission answer, as the gateway asks for it. */
+async function admit(
+  body: AdmissionRequest,
+  secret = info.internalApiSecret,
+): Promise<{ status: number; body: Admission }> {
+  const res = await fetch(`${info.bridgeApiUrl}/internal/v1/admit`, {
     method: 'POST',
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Admission };
 }
+/** Where a call to this number leads. */
+const wayIn = async (dialled: string) => (await admit({ way: 'call', dialled })).body;
+/** What a PIN typed for this extension (null: in the lobby) opens. */
+const withPin = async (extension: string | null, pin: string) => (await admit({ way: 'pin', extension, pin })).body;
+const LOBBY: Admission = { decision: 'ask-pin', extension: null, allowEmpty: false };
+const WRONG: Admission = { decision: 'refuse', reason: 'wrong-pin' };
 
 /** A random extension no other test run uses: 4 to 6 digits, not starting with 0. */
 const newExtension = () => String(randomInt(1000, 999_999));
@@ -118,36 +128,33 @@ describe('fixed conference rooms', () => {
     const name = await stateOf<{ name: string }>(info, staff, room.roomId, 'm.room.name');
     expect(name?.name).toBe('Vertrieb');
 
-    // The gateway's lookups: by extension (any formatting), and with a PIN.
-    const byExt = await lookup({ extension: digits });
-    expect(byExt.status).toBe(200);
-    expect(byExt.body as FixedRoomInfo).toEqual({
-      roomId: room.roomId,
-      name: 'Vertrieb',
-      extension: digits,
-      pinRequired: true,
-      announce: true,
-      holdMusic: { enabled: true, file: null },
-      maxParticipants: 12,
+    // The bridge decides the way in: the extension (any formatting) asks for the room's PIN, which
+    // lets in as participant (moderator with the moderator PIN) under the room's policy.
+    const askPin: Admission = { decision: 'ask-pin', extension: digits, allowEmpty: false };
+    expect(await wayIn(digits)).toEqual(askPin);
+    expect(await wayIn(number)).toEqual(askPin);
+    const policy: ConferencePolicy = {
+      moderatorRequired: true,
+      holdMusicWhenAlone: true,
+      holdMusicFile: null,
+      announceNames: true,
       startMuted: false,
-      hasModeratorPin: true,
+      maxParticipants: 12,
+    };
+    expect(await withPin(digits, room.pin ?? '')).toEqual({
+      decision: 'accept',
+      roomId: room.roomId,
+      role: 'participant',
+      policy,
     });
-    expect((await lookup({ extension: number })).status).toBe(200);
-    expect(await lookup({ extension: digits, pin: room.pin })).toEqual({
-      status: 200,
-      body: { roomId: room.roomId, role: 'participant' } satisfies FixedRoomAccess,
-    });
-    expect(await lookup({ extension: digits, pin: room.moderatorPin })).toEqual({
-      status: 200,
-      body: { roomId: room.roomId, role: 'moderator' },
-    });
-    const wrong = await lookup({ extension: digits, pin: '1111111111' });
-    const unknown = await lookup({ extension: '98765432109876', pin: room.pin });
-    expect(wrong.status).toBe(404);
+    expect(await withPin(digits, room.moderatorPin ?? '')).toMatchObject({ roomId: room.roomId, role: 'moderator' });
+    const wrong = await withPin(digits, '1111111111');
+    const unknown = await withPin('98765432109876', room.pin ?? '');
+    expect(wrong).toEqual(WRONG);
     expect(unknown).toEqual(wrong); // one answer: nothing learnt about which part was wrong
-    expect((await lookup({ extension: '98765432109876' })).status).toBe(404);
-    // The group PIN lookup (lobby) does not find a fixed room's PIN.
-    expect((await lookup({ pin: room.pin })).status).toBe(404);
+    expect(await wayIn('98765432109876')).toEqual(LOBBY);
+    // The lobby's PIN check does not find a fixed room's PIN.
+    expect(await withPin(null, room.pin ?? '')).toEqual(WRONG);
 
     // list and show, human-readable: never a PIN.
     const list = await cli(['rooms', 'list']);
@@ -171,15 +178,15 @@ describe('fixed conference rooms', () => {
     });
     expect(res.status).toBe(200);
     expect((await res.json()) as { joined_members: number }).toMatchObject({ joined_members: 1 });
-    expect((await lookup({ extension: digits })).status).toBe(200);
+    expect(await wayIn(digits)).toMatchObject({ decision: 'ask-pin', extension: digits });
 
     // Deleting: the extension is unknown at once, the Matrix room goes.
     expect((await cli(['rooms', 'delete', room.id])).code).toBe(2); // needs --yes
     const del = await cli(['rooms', 'delete', room.id, '--yes']);
     expect(del.code).toBe(0);
     expect(del.stdout).toContain(`deleted fixed room ${room.id}`);
-    expect((await lookup({ extension: digits })).status).toBe(404);
-    expect((await lookup({ extension: digits, pin: room.pin })).status).toBe(404);
+    expect(await wayIn(digits)).toEqual(LOBBY);
+    expect(await withPin(digits, room.pin ?? '')).toEqual(WRONG);
     await eventually(async () => {
       const r2 = await fetch(`${info.homeserverUrl}/_synapse/admin/v1/rooms/${enc(room.roomId)}`, {
         headers: { authorization: `Bearer ${admin.accessToken}` },
@@ -216,7 +223,7 @@ describe('fixed conference rooms', () => {
     expect(missing.status).toBe(200);
     const list = await cli(['rooms', 'list']);
     expect(list.stdout).toMatch(/MISSING/);
-    expect((await lookup({ extension: ext, pin: room.pin })).status).toBe(200);
+    expect(await withPin(ext, room.pin ?? '')).toMatchObject({ decision: 'accept' });
 
     const repaired = await cli(['rooms', 'repair', ext, '--invite', staff.userId, '--json']);
     expect(repaired.code, repaired.stderr).toBe(0);
@@ -233,8 +240,7 @@ describe('fixed conference rooms', () => {
       'org.foyer.conference in the new room',
     );
     expect(conf).toMatchObject({ fixed_room: true, dial_in: { pin: room.pin } });
-    expect((await lookup({ extension: ext, pin: room.pin })).body).toMatchObject({ roomId: answer.roomId });
-    expect((await lookup({ extension: ext })).body).toMatchObject({ roomId: answer.roomId });
+    expect(await withPin(ext, room.pin ?? '')).toMatchObject({ decision: 'accept', roomId: answer.roomId });
     expect((await admin('DELETE', `/rooms/${room.id}`)).status).toBe(200);
   });
 
@@ -278,7 +284,7 @@ describe('fixed conference rooms', () => {
     // Secrets: the admin API wants its own; the gateway's secret does not open it, nor vice versa.
     expect((await admin('GET', '/rooms', undefined, 'wrong-secret')).status).toBe(401);
     expect((await admin('GET', '/rooms', undefined, info.internalApiSecret)).status).toBe(401);
-    expect((await lookup({ extension: ext }, adminSecret)).status).toBe(401);
+    expect((await admit({ way: 'call', dialled: ext }, adminSecret)).status).toBe(401);
     const noAuth = await fetch(`${info.bridgeApiUrl}/admin/v1/rooms`);
     expect(noAuth.status).toBe(401);
 
@@ -296,8 +302,8 @@ describe('fixed conference rooms', () => {
     const newPin = renewed.body.pin as string;
     expect(newPin).toMatch(/^[1-9][0-9]{11}$/);
     expect(renewed.body).not.toHaveProperty('moderatorPin');
-    expect((await lookup({ extension: ext, pin: '12345678' })).status).toBe(404);
-    expect((await lookup({ extension: ext, pin: newPin })).body).toEqual({ roomId: room.roomId, role: 'participant' });
+    expect(await withPin(ext, '12345678')).toEqual(WRONG);
+    expect(await withPin(ext, newPin)).toMatchObject({ decision: 'accept', roomId: room.roomId, role: 'participant' });
     await cs(info, staff, 'POST', `/rooms/${enc(room.roomId)}/join`, {});
     await eventually(
       async () =>
@@ -315,9 +321,8 @@ describe('fixed conference rooms', () => {
     expect(upd.stderr).toBe('');
     expect(upd.code).toBe(0);
     expect(upd.stdout).toContain('PIN: 55554444');
-    expect((await lookup({ extension: ext, pin: newPin })).status).toBe(404);
-    expect((await lookup({ extension: ext, pin: '55554444' })).status).toBe(200);
-    expect((await lookup({ extension: ext })).body).toMatchObject({ name: 'Technik 2', announce: true });
+    expect(await withPin(ext, newPin)).toEqual(WRONG);
+    expect(await withPin(ext, '55554444')).toMatchObject({ decision: 'accept', policy: { announceNames: true } });
     await eventually(
       async () => (await stateOf<{ name: string }>(info, staff, room.roomId, 'm.room.name'))?.name === 'Technik 2',
       'the new room name',
@@ -335,12 +340,17 @@ describe('fixed conference rooms', () => {
     const open = await cli(['rooms', 'update', room.id, '--no-pin', '--json']);
     expect(open.code).toBe(0);
     expect(JSON.parse(open.stdout)).toMatchObject({ pin: null, pinRequired: false });
-    expect((await lookup({ extension: ext })).body).toMatchObject({ pinRequired: false, hasModeratorPin: true });
-    expect((await lookup({ extension: ext, pin: '' })).body).toEqual({ roomId: room.roomId, role: 'participant' });
-    expect((await lookup({ extension: ext, pin: '87654321' })).body).toEqual({
+    // The bridge still asks for a PIN (the moderator PIN), but a lone # lets in.
+    expect(await wayIn(ext)).toEqual({ decision: 'ask-pin', extension: ext, allowEmpty: true });
+    expect(await withPin(ext, '')).toMatchObject({ decision: 'accept', roomId: room.roomId, role: 'participant' });
+    expect(await withPin(ext, '87654321')).toMatchObject({
+      decision: 'accept',
       roomId: room.roomId,
       role: 'moderator',
     });
+    const other2 = await wayIn(String(other.body.extension));
+    // Neither PIN nor moderator PIN: callers go straight in, no question asked.
+    expect(other2).toMatchObject({ decision: 'accept', roomId: other.body.roomId, role: 'participant' });
 
     // Usage mistakes: exit 2 and a clear line.
     const usage = await cli(['rooms', 'update', room.id, '--pin', '1', '--new-pin']);
@@ -348,7 +358,7 @@ describe('fixed conference rooms', () => {
     expect(usage.stderr).toContain('--pin and --new-pin exclude each other');
 
     for (const id of [room.id, String(other.body.id)]) expect((await admin('DELETE', `/rooms/${id}`)).status).toBe(200);
-    expect((await lookup({ extension: ext })).status).toBe(404);
+    expect(await wayIn(ext)).toEqual(LOBBY);
     expect((await admin('DELETE', `/rooms/${room.id}`)).status).toBe(404);
   });
 });

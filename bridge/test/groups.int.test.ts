@@ -20,6 +20,22 @@ import { runStack, testStack } from '../../tests/helpers/stack.ts';
 const { info, registration, env } = testStack();
 const gatewayLookup = new BridgeClient(info.bridgeApiUrl, info.internalApiSecret);
 
+/** What the gateway learns from a typed PIN (the bridge's admission answer): group and role, or nothing. */
+async function lookupPin(pin: string) {
+  const a = await gatewayLookup.admit({ way: 'pin', extension: null, pin });
+  return a.decision === 'accept' && a.group ? { ...a.group, role: a.role } : undefined;
+}
+/** What a guest link opens. */
+async function lookupToken(token: string) {
+  const a = await gatewayLookup.admit({ way: 'link', token });
+  return a.decision === 'accept' ? a.group : undefined;
+}
+/** The group as a member's page is told it. */
+async function groupInfo(roomId: string, member: TestUser) {
+  const a = await gatewayLookup.admit({ way: 'member', roomId, userId: member.userId });
+  return a.decision === 'accept' ? a.group : undefined;
+}
+
 interface Conference {
   guest_access: boolean;
   dial_in: { number: string; pin: string } | null;
@@ -146,16 +162,16 @@ describe('groups', () => {
     const pin = on.dial_in?.pin ?? '';
     const token = on.join_url?.split('/').pop() ?? '';
 
-    const byPin = await gatewayLookup.lookupPin(pin);
+    const byPin = await lookupPin(pin);
     expect(byPin).toMatchObject({ roomId, name: 'Support', guestAccess: true });
     expect(byPin?.moderators.sort()).toEqual([alice.userId, bob.userId].sort());
-    expect((await gatewayLookup.lookupToken(token))?.roomId).toBe(roomId);
-    expect(await gatewayLookup.lookupPin(String(Number(pin) + 1))).toBeUndefined();
+    expect((await lookupToken(token))?.roomId).toBe(roomId);
+    expect(await lookupPin(String(Number(pin) + 1))).toBeUndefined();
 
     // Stable: other changes and a bridge restart leave PIN and link as they are.
     await cs(info, alice, 'PUT', `/rooms/${enc(roomId)}/state/m.room.name/`, { name: 'Vertrieb' });
     expect((await runStack(['restart', 'bridge'], env)).code).toBe(0);
-    await eventually(async () => (await gatewayLookup.lookupPin(pin))?.name === 'Vertrieb', 'the rename');
+    await eventually(async () => (await lookupPin(pin))?.name === 'Vertrieb', 'the rename');
     expect((await conference(alice, roomId))?.dial_in?.pin).toBe(pin);
 
     await setGuestAccess(bob, roomId, { enabled: false });
@@ -164,8 +180,8 @@ describe('groups', () => {
       return c && !c.guest_access ? c : undefined;
     }, 'guest access off');
     expect(off).toMatchObject({ dial_in: null, join_url: null });
-    expect(await gatewayLookup.lookupPin(pin)).toBeUndefined();
-    expect(await gatewayLookup.lookupToken(token)).toBeUndefined();
+    expect(await lookupPin(pin)).toBeUndefined();
+    expect(await lookupToken(token)).toBeUndefined();
 
     await setGuestAccess(alice, roomId, { enabled: true });
     const again = await eventually(async () => {
@@ -174,7 +190,7 @@ describe('groups', () => {
     }, 'guest access on again');
     expect(again.dial_in?.pin).not.toBe(pin);
     expect(again.join_url).not.toBe(on.join_url);
-    expect(await gatewayLookup.lookupPin(pin)).toBeUndefined();
+    expect(await lookupPin(pin)).toBeUndefined();
 
     await setGuestAccess(alice, roomId, { enabled: true, regenerate: true });
     const rotated = await eventually(async () => {
@@ -182,8 +198,8 @@ describe('groups', () => {
       return c?.dial_in?.pin !== again.dial_in?.pin ? c : undefined;
     }, 'rotation');
     expect(rotated.guest_access).toBe(true);
-    expect(await gatewayLookup.lookupPin(again.dial_in?.pin ?? '')).toBeUndefined();
-    expect((await gatewayLookup.lookupPin(rotated.dial_in?.pin ?? ''))?.roomId).toBe(roomId);
+    expect(await lookupPin(again.dial_in?.pin ?? '')).toBeUndefined();
+    expect((await lookupPin(rotated.dial_in?.pin ?? ''))?.roomId).toBe(roomId);
   });
 
   it('moderator PIN: on request a second PIN that makes a caller a moderator, never written to the room', async () => {
@@ -194,11 +210,11 @@ describe('groups', () => {
       return c?.moderator_pin ? c : undefined;
     }, 'the moderator PIN');
     const guestPin = on.dial_in?.pin ?? '';
-    const moderatorPin = (await gatewayLookup.group(roomId))?.moderatorPin ?? '';
+    const moderatorPin = (await groupInfo(roomId, alice))?.moderatorPin ?? '';
     expect(moderatorPin).toMatch(/^[1-9][0-9]{9,}$/);
     expect(moderatorPin).not.toBe(guestPin);
-    expect(await gatewayLookup.lookupPin(guestPin)).toMatchObject({ roomId, role: 'participant' });
-    expect(await gatewayLookup.lookupPin(moderatorPin)).toMatchObject({ roomId, role: 'moderator' });
+    expect(await lookupPin(guestPin)).toMatchObject({ roomId, role: 'participant' });
+    expect(await lookupPin(moderatorPin)).toMatchObject({ roomId, role: 'moderator' });
     await eventually(async () => {
       const n = await notices(alice, roomId);
       return n.some((x) => x.includes('Moderator PIN is on')) || undefined;
@@ -218,10 +234,10 @@ describe('groups', () => {
       return c?.dial_in?.pin !== guestPin ? c : undefined;
     }, 'rotation');
     expect(rotated.moderator_pin).toBe(true);
-    const renewed = (await gatewayLookup.group(roomId))?.moderatorPin ?? '';
+    const renewed = (await groupInfo(roomId, alice))?.moderatorPin ?? '';
     expect(renewed).toMatch(/^[1-9][0-9]{9,}$/);
     expect(renewed).not.toBe(moderatorPin);
-    expect(await gatewayLookup.lookupPin(moderatorPin)).toBeUndefined();
+    expect(await lookupPin(moderatorPin)).toBeUndefined();
 
     // Off: the PIN opens nothing, the guest PIN still works; off with guest access: both gone.
     await setGuestAccess(alice, roomId, { enabled: true, moderator_pin: false });
@@ -230,19 +246,19 @@ describe('groups', () => {
       return c && !c.moderator_pin ? c : undefined;
     }, 'the moderator PIN off');
     expect(off.guest_access).toBe(true);
-    expect(await gatewayLookup.lookupPin(renewed)).toBeUndefined();
-    expect((await gatewayLookup.lookupPin(off.dial_in?.pin ?? ''))?.role).toBe('participant');
-    expect((await gatewayLookup.group(roomId))?.moderatorPin).toBeNull();
+    expect(await lookupPin(renewed)).toBeUndefined();
+    expect((await lookupPin(off.dial_in?.pin ?? ''))?.role).toBe('participant');
+    expect((await groupInfo(roomId, alice))?.moderatorPin).toBeNull();
 
     await setGuestAccess(alice, roomId, { enabled: true, moderator_pin: true });
     const again = await eventually(
-      async () => (await gatewayLookup.group(roomId))?.moderatorPin ?? undefined,
+      async () => (await groupInfo(roomId, alice))?.moderatorPin ?? undefined,
       'a new one',
     );
     expect(again).not.toBe(renewed);
     await setGuestAccess(alice, roomId, { enabled: false });
     await eventually(async () => (await conference(alice, roomId))?.guest_access === false || undefined, 'guests off');
-    expect(await gatewayLookup.lookupPin(again)).toBeUndefined();
+    expect(await lookupPin(again)).toBeUndefined();
     expect(await conference(alice, roomId)).not.toHaveProperty('moderator_pin');
   });
 
@@ -442,10 +458,10 @@ describe('groups', () => {
     await cs(info, bob, 'POST', `/rooms/${enc(roomId)}/leave`, {});
     await new Promise((r) => setTimeout(r, 1000));
     expect(await roomOnServer()).toBe(200);
-    expect((await gatewayLookup.lookupPin(pin))?.roomId).toBe(roomId);
+    expect((await lookupPin(pin))?.roomId).toBe(roomId);
 
     await cs(info, alice, 'POST', `/rooms/${enc(roomId)}/leave`, {});
     await eventually(async () => (await roomOnServer()) === 404, 'the room to be deleted', 30_000);
-    expect(await gatewayLookup.lookupPin(pin)).toBeUndefined();
+    expect(await lookupPin(pin)).toBeUndefined();
   });
 });

@@ -2,11 +2,10 @@
 // validate with. Authenticated with the shared bearer secret (internalApi.secret).
 //
 // gateway → bridge (bridge's internal API):
-//   POST /internal/v1/lookup                      {pin}            → GroupPinAccess | 404
-//                                                 {token}          → GroupInfo | 404
-//                                                 {extension}      → FixedRoomInfo | 404
-//                                                 {extension, pin} → FixedRoomAccess | 404
-//   GET  /internal/v1/groups/:roomId                                → GroupInfo | 404
+//   POST /internal/v1/admit                       AdmissionRequest → Admission (the bridge decides
+//        every way in — a call's dialled number, a typed PIN, a guest link, a verified member —
+//        and the gateway carries the answer out: accept with room, role and policy, ask for a
+//        PIN, or refuse)
 //   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok}
 //   POST /internal/v1/groups/:roomId/messages     GuestMessage     → 202 {id, status}
 //   POST /internal/v1/conferences/reset                            → {ok} (gateway restarted)
@@ -34,6 +33,35 @@ export const chatMessageSchema = z.object({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/**
+ * How a conference behaves. The bridge decides it (a group's rules, a fixed room's settings);
+ * the gateway only carries it out.
+ */
+export const conferencePolicySchema = z.strictObject({
+  /** Participants wait until a moderator is here (groups; fixed rooms with a moderator PIN). */
+  moderatorRequired: z.boolean(),
+  /** A lone caller in the mix hears hold music until a second participant arrives. */
+  holdMusicWhenAlone: z.boolean(),
+  /** Hold music: a file in gateway.ivr.promptsDir; null for the gateway's default. */
+  holdMusicFile: z.string().max(255).nullable(),
+  /** Callers are asked for their name, which is played to the room when they join and leave. */
+  announceNames: z.boolean(),
+  /** Participants (not moderators) start muted. */
+  startMuted: z.boolean(),
+  maxParticipants: z.number().int().min(1).nullable(),
+});
+export type ConferencePolicy = z.infer<typeof conferencePolicySchema>;
+
+/** A group's conference: it runs while a moderator is there, nothing else special. */
+export const GROUP_CONFERENCE_POLICY: ConferencePolicy = {
+  moderatorRequired: true,
+  holdMusicWhenAlone: false,
+  holdMusicFile: null,
+  announceNames: false,
+  startMuted: false,
+  maxParticipants: null,
+};
+
 export const gatewayNotificationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('participant.removed'), roomId, participantId: z.string(), by: z.string() }),
   z.object({ type: z.literal('group.revoked'), roomId }),
@@ -41,23 +69,47 @@ export const gatewayNotificationSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('group.moderators'), roomId, moderators: z.array(z.string()) }),
   z.object({ type: z.literal('chat.message'), roomId, message: chatMessageSchema }),
   z.object({ type: z.literal('chat.redaction'), roomId, redacts: z.string() }),
-  /** A fixed room's settings or PINs changed: forget cached FixedRoomInfo for it. */
-  z.object({ type: z.literal('room.updated'), roomId, extension: z.string() }),
+  /** A fixed room's settings changed: its running conference takes the new policy at once. */
+  z.object({ type: z.literal('room.updated'), roomId, extension: z.string(), policy: conferencePolicySchema }),
   /** An admin deleted a fixed room: its extension is unknown from now on (group.deleted follows). */
   z.object({ type: z.literal('room.deleted'), roomId, extension: z.string() }),
 ]);
 export type GatewayNotification = z.infer<typeof gatewayNotificationSchema>;
 
-export const lookupRequestSchema = z.union([
-  z.strictObject({ pin: z.string().max(32) }),
-  z.strictObject({ token: z.string().max(128) }),
-  /** A fixed room by its extension (the Request-URI's user part; the bridge keeps digits only). */
-  z.strictObject({ extension: z.string().max(64) }),
-  /** The PIN a caller typed for a fixed room ("" when the room has none). */
-  z.strictObject({ extension: z.string().max(64), pin: z.string().max(32) }),
+/** Every way into a conference, as the gateway meets it. */
+export const admissionRequestSchema = z.discriminatedUnion('way', [
+  /** A call arrives: what does the dialled number (Request-URI user part) open? */
+  z.strictObject({ way: z.literal('call'), dialled: z.string().max(64).nullable() }),
+  /** The PIN a caller typed: in the lobby (extension null) or for a fixed room's extension. */
+  z.strictObject({ way: z.literal('pin'), extension: z.string().max(64).nullable(), pin: z.string().max(32) }),
+  /** A guest link's token (the page's hello, and again when the guest joins). */
+  z.strictObject({ way: z.literal('link'), token: z.string().max(128) }),
+  /** A Matrix user whose OpenID token the gateway has verified at their homeserver. */
+  z.strictObject({ way: z.literal('member'), roomId, userId: z.string().min(3).max(255) }),
 ]);
+export type AdmissionRequest = z.infer<typeof admissionRequestSchema>;
 
-/** A fixed conference room, as the gateway routes a call to its extension (no lobby). */
+/** Why the bridge says no. One reason for "wrong" and "unknown": the caller learns nothing more. */
+export type AdmissionRefusal = 'wrong-pin' | 'unknown-link' | 'not-member' | 'unknown-group';
+
+/** The bridge's one answer to an admission request. */
+export type Admission =
+  | {
+      decision: 'accept';
+      roomId: string;
+      role: 'moderator' | 'participant';
+      policy: ConferencePolicy;
+      /** The group, for a page's welcome (name, dial-in, moderator PIN); absent for calls. */
+      group?: GroupInfo;
+      /** How a member is shown (display name, else localpart); absent for guests and callers. */
+      name?: string;
+      kind?: 'staff' | 'federated';
+    }
+  /** A fixed room's extension: ask for its PIN; `allowEmpty` when a lone # (no PIN) opens it. */
+  | { decision: 'ask-pin'; extension: string | null; allowEmpty: boolean }
+  | { decision: 'refuse'; reason: AdmissionRefusal };
+
+/** A fixed conference room's settings, as the bridge decides its callers' way in and policy. */
 export interface FixedRoomInfo {
   /** The Matrix room (a group) behind it: report its conference as for any group. */
   roomId: string;
@@ -85,7 +137,7 @@ export interface GroupInfo {
   roomId: string;
   name: string | null;
   guestAccess: boolean;
-  /** A fixed conference room's extension (its settings: lookup {extension}); null for groups. */
+  /** A fixed conference room's extension; null for groups. */
   extension: string | null;
   /** Number and PIN for the "audio via phone" route, while guest access is on. */
   dialIn: { number: string; pin: string } | null;

@@ -1,12 +1,5 @@
 // The gateway's calls to the bridge's internal API (common/src/internal-protocol.ts).
-import type {
-  ConferenceReport,
-  FixedRoomAccess,
-  FixedRoomInfo,
-  GroupInfo,
-  GroupPinAccess,
-  GuestMessage,
-} from '@foyer/common';
+import type { Admission, AdmissionRequest, ConferenceReport, GuestMessage } from '@foyer/common';
 
 export class BridgeApiError extends Error {
   override name = 'BridgeApiError';
@@ -42,35 +35,9 @@ export class BridgeClient {
     return { status: res.status, body: json };
   }
 
-  /**
-   * The group whose guest access has this PIN (role participant) or moderator PIN (role
-   * moderator), or undefined (unknown or revoked).
-   */
-  async lookupPin(pin: string): Promise<GroupPinAccess | undefined> {
-    const r = await this.call<GroupPinAccess>('POST', '/internal/v1/lookup', { pin });
-    return r.status === 200 ? r.body : undefined;
-  }
-
-  async lookupToken(token: string): Promise<GroupInfo | undefined> {
-    const r = await this.call<GroupInfo>('POST', '/internal/v1/lookup', { token });
-    return r.status === 200 ? r.body : undefined;
-  }
-
-  /** The fixed conference room at this extension (the dialled number), or undefined. */
-  async lookupExtension(extension: string): Promise<FixedRoomInfo | undefined> {
-    const r = await this.call<FixedRoomInfo>('POST', '/internal/v1/lookup', { extension });
-    return r.status === 200 ? r.body : undefined;
-  }
-
-  /** Whether this PIN opens the fixed room (as participant or moderator); undefined when not. */
-  async checkRoomPin(extension: string, pin: string): Promise<FixedRoomAccess | undefined> {
-    const r = await this.call<FixedRoomAccess>('POST', '/internal/v1/lookup', { extension, pin });
-    return r.status === 200 ? r.body : undefined;
-  }
-
-  async group(roomId: string): Promise<GroupInfo | undefined> {
-    const r = await this.call<GroupInfo>('GET', `/internal/v1/groups/${encodeURIComponent(roomId)}`);
-    return r.status === 200 ? r.body : undefined;
+  /** The bridge's decision on a way in (a call, a PIN, a guest link, a verified member). */
+  async admit(q: AdmissionRequest): Promise<Admission> {
+    return (await this.call<Admission>('POST', '/internal/v1/admit', q)).body;
   }
 
   async reportConference(roomId: string, report: ConferenceReport): Promise<void> {

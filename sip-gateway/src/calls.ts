@@ -3,9 +3,9 @@
 // extension, its PIN or moderator PIN, and the caller's name when the room announces names).
 // Every way out ends the relay and, if needed, the call.
 import { EventEmitter } from 'node:events';
-import { maskNumber, settledWithin, type Logger } from '@foyer/common';
+import { maskNumber, settledWithin, type Admission, type Logger } from '@foyer/common';
 import type { BridgeClient } from './bridge-client.ts';
-import { fixedRoomPolicy } from './conference/conference.ts';
+import { policyFrom } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
 import { newParticipantId, type PhoneParticipant } from './conference/participants.ts';
 import type { JanusService } from './janus/janus-service.ts';
@@ -22,7 +22,7 @@ export interface CallHandlerDeps {
   pool: UdpPortPool;
   /** Our relay address as callers see it (SDP). */
   publicAddress: string;
-  bridge: Pick<BridgeClient, 'lookupPin' | 'lookupExtension' | 'checkRoomPin'>;
+  bridge: Pick<BridgeClient, 'admit'>;
   conferences: ConferenceManager;
   janus: Pick<JanusService, 'connected'>;
   prompts: Prompts;
@@ -128,13 +128,13 @@ export class CallHandler {
       log.info({ ...who, reason }, 'call ended');
     });
 
-    // The dialled number picks the way in: a fixed room's own extension, else the lobby.
-    const room = call.dialled
-      ? await this.d.bridge.lookupExtension(call.dialled).catch((err: unknown) => {
-          log.warn({ ...who, err: (err as Error).message }, 'fixed room lookup failed: using the lobby');
-          return undefined;
-        })
-      : undefined;
+    // The dialled number picks the way in (the bridge decides: a fixed room's own extension, else
+    // the lobby); asked now, answered while the welcome plays.
+    const lobbyWay: Admission = { decision: 'ask-pin', extension: null, allowEmpty: false };
+    const wayIn = this.d.bridge.admit({ way: 'call', dialled: call.dialled }).catch((err: unknown) => {
+      log.warn({ ...who, err: (err as Error).message }, 'the bridge did not say where this number leads: the lobby');
+      return lobbyWay;
+    });
 
     // The welcome plays as early media (183), so a caller who hangs up during it cancels the
     // call; digits typed meanwhile are kept for the PIN.
@@ -179,27 +179,25 @@ export class CallHandler {
       },
       ended,
     };
-    const askPin = !room || room.pinRequired || room.hasModeratorPin;
-    const result = askPin
-      ? await runPinIvr<{ roomId: string; moderator: boolean }>(channel, {
-          prompts: this.d.prompts,
-          maxAttempts: this.d.maxPinAttempts,
-          inputTimeoutMs: this.d.inputTimeoutMs,
-          greet: false,
-          typedAhead,
-          allowEmpty: room !== undefined && !room.pinRequired,
-          check: (pin) =>
-            this.checkPin(guarded, who, room?.extension, ended, () =>
-              room
-                ? this.d.bridge
-                    .checkRoomPin(room.extension, pin)
-                    .then((a) => a && { roomId: a.roomId, moderator: a.role === 'moderator' })
-                : this.d.bridge
-                    .lookupPin(pin)
-                    .then((g) => g && { roomId: g.roomId, moderator: g.role === 'moderator' }),
-            ),
-        })
-      : ({ ok: true, value: { roomId: room.roomId, moderator: false } } as const);
+    const way = await wayIn;
+    const accepted = (a: Admission) => (a.decision === 'accept' ? a : undefined);
+    const result =
+      way.decision === 'ask-pin'
+        ? await runPinIvr(channel, {
+            prompts: this.d.prompts,
+            maxAttempts: this.d.maxPinAttempts,
+            inputTimeoutMs: this.d.inputTimeoutMs,
+            greet: false,
+            typedAhead,
+            allowEmpty: way.allowEmpty,
+            check: (pin) =>
+              this.checkPin(guarded, who, way.extension ?? undefined, ended, () =>
+                this.d.bridge.admit({ way: 'pin', extension: way.extension, pin }).then(accepted),
+              ),
+          })
+        : way.decision === 'accept'
+          ? ({ ok: true, value: way } as const)
+          : ({ ok: false, reason: 'unavailable' } as const);
     lobby.leave();
     if (!result.ok) {
       if (!ended()) {
@@ -210,9 +208,10 @@ export class CallHandler {
       return;
     }
     if (ended()) return;
-    const { roomId, moderator } = result.value;
+    const { roomId } = result.value;
+    const moderator = result.value.role === 'moderator';
     const conference = this.d.conferences.get(roomId);
-    if (room) conference.policy = fixedRoomPolicy(room, this.d.prompts, log);
+    conference.policy = policyFrom(result.value.policy, this.d.prompts, log);
     const refused = conference.admission(moderator);
     if (refused) {
       log.info({ ...who, roomId, refused }, 'caller not let in');
@@ -221,7 +220,7 @@ export class CallHandler {
       if (!ended()) call.hangup(refused === 'locked' ? 'conference locked' : 'conference full');
       return;
     }
-    const name = room?.announce ? await this.recordName(relay, digits, ended) : undefined;
+    const name = result.value.policy.announceNames ? await this.recordName(relay, digits, ended) : undefined;
     if (ended()) return;
     const participant: PhoneParticipant = {
       id: newParticipantId(),

@@ -94,7 +94,6 @@ await runService('sip-gateway', async (onStop) => {
         ...(cfg.federation.caFile ? { extraCa: readFileSync(cfg.federation.caFile, 'utf8') } : {}),
       }),
     }),
-    trustedServers: cfg.federation.trustedServers,
     prompts,
     ...(cfg.conference.turn ? { turn: cfg.conference.turn } : {}),
     janus,

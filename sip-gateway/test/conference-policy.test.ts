@@ -1,7 +1,7 @@
 // Fixed rooms' conference rules with callers, on small fakes of the relay and Janus: no moderator
 // needed (or a moderator PIN), hold music while alone, start muted, capacity, *7 lock and *8
 // mute all for phone moderators, names announced into the mix; what the bridge is told while
-// Janus is away.
+// Janus is away; the bridge's policy reaching a running conference.
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   type ConferenceDeps,
   type ConferencePolicy,
 } from '../src/conference/conference.ts';
+import { ConferenceManager } from '../src/conference/manager.ts';
 import type { PhoneParticipant } from '../src/conference/participants.ts';
 import type { CallRelay } from '../src/media/relay.ts';
 import type { IncomingCall } from '../src/sip/types.ts';
@@ -205,5 +206,45 @@ describe('Janus away', () => {
     expect(a.relay.mode).toBe('mix');
     expect(reports.at(-1)).toMatchObject({ status: 'running' });
     expect(reports.at(-1)?.media).toBeUndefined();
+  });
+});
+
+describe('the bridge’s policy reaches a running conference', () => {
+  it('room.updated gives a live conference the fixed room’s new settings; the music file is loaded here', async () => {
+    const music = Buffer.from('jazz');
+    const deps = {
+      rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
+      janus: Object.assign(new EventEmitter(), { connected: true }),
+      bridge: { reportConference: async () => undefined },
+      prompts: { get: sound, music: (f: string) => (f === 'jazz.ul' ? music : undefined) },
+      log: pino({ level: 'silent' }),
+      janusFacingAddress: '127.0.0.1',
+      reportDelayMs: 0,
+    } as unknown as ConferenceDeps;
+    const manager = new ConferenceManager(deps);
+    const c = manager.get('!fixed');
+    c.on('changed', () => undefined); // a page watches it, so the sweep keeps it
+    expect(c.policy.startMuted).toBe(false);
+    await manager.onBridgeNotification({
+      type: 'room.updated',
+      roomId: '!fixed',
+      extension: '4711',
+      policy: {
+        moderatorRequired: false,
+        holdMusicWhenAlone: true,
+        holdMusicFile: 'jazz.ul',
+        announceNames: true,
+        startMuted: true,
+        maxParticipants: 5,
+      },
+    });
+    expect(c.policy).toEqual({
+      moderatorRequired: false,
+      holdMusicWhenAlone: true,
+      holdMusic: music,
+      announceNames: true,
+      startMuted: true,
+      maxParticipants: 5,
+    });
   });
 });

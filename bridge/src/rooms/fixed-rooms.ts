@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { GatewayNotifier } from '../gateway-notifier.ts';
 import { hashToken, newPin } from '../groups/guest-access.ts';
 import type { Identities } from '../groups/identity.ts';
+import { fixedRoomPolicy } from '../admission.ts';
 import { roomTexts } from '../groups/notices.ts';
 import { nonStaffInvitees, type GroupRooms } from '../groups/room-lifecycle.ts';
 import type { BridgeStore, FixedRoom, FixedRoomFields } from '../store/store.ts';
@@ -218,7 +219,7 @@ export class FixedRooms {
   }
 
   async update(ref: string, req: UpdateRoomRequest, actor: Actor): Promise<FixedRoomChange> {
-    const { store, groups, log, gateway } = this.o;
+    const { store, groups, log } = this.o;
     const room = await this.mustFind(ref);
     const patch: Partial<FixedRoomFields> = {};
     if (req.extension !== undefined) {
@@ -270,9 +271,7 @@ export class FixedRooms {
         'admin: updating the Matrix room failed',
       );
     }
-    gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: room.extension });
-    if (updated.extension !== room.extension)
-      gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: updated.extension });
+    await this.announceSettings(room.roomId, updated.extension);
     log.info(
       {
         ...actor,
@@ -325,7 +324,7 @@ export class FixedRooms {
    * made like at creation; its extension, PINs and settings stay. A room in order is left alone.
    */
   async repair(ref: string, req: { invite?: string[] | undefined }, actor: Actor): Promise<FixedRoomRepair> {
-    const { store, groups, log, gateway } = this.o;
+    const { store, groups, log } = this.o;
     const room = await this.mustFind(ref);
     this.checkInvites(req.invite);
     let health: 'ok' | 'missing';
@@ -351,7 +350,7 @@ export class FixedRooms {
       throw new FixedRoomError(404, 'not_found', `no fixed room with ID or extension "${ref}"`);
     }
     await groups.refreshConference(roomId);
-    gateway.notify({ type: 'room.updated', roomId: room.roomId, extension: room.extension });
+    await this.announceSettings(room.roomId, room.extension);
     log.info(
       {
         ...actor,
@@ -397,6 +396,12 @@ export class FixedRooms {
    * The role a PIN gives in a fixed room, or undefined: one answer for an unknown extension and
    * a wrong PIN, and both comparisons are always made (constant time, whatever matched).
    */
+  /** The room's settings changed: its running conference takes the new policy at once. */
+  private async announceSettings(roomId: string, extension: string): Promise<void> {
+    const info = await this.lookupExtension(extension);
+    if (info) this.o.gateway.notify({ type: 'room.updated', roomId, extension, policy: fixedRoomPolicy(info) });
+  }
+
   async checkPin(raw: string, pin: string): Promise<FixedRoomAccess | undefined> {
     const extension = extensionDigits(raw);
     const r = extension === undefined ? undefined : await this.o.store.getFixedRoomByExtension(extension);

@@ -3,13 +3,14 @@
 // Janus mix and SFU, or back on hold when the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
 import {
+  GROUP_CONFERENCE_POLICY,
   maskNumber,
   parsePuppetUserId,
   serialQueue,
   settledWithin,
   type ChatMessage,
   type ConferenceReport,
-  type FixedRoomInfo,
+  type ConferencePolicy as DecidedPolicy,
   type Logger,
 } from '@foyer/common';
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
@@ -56,28 +57,24 @@ export interface ConferencePolicy {
   maxParticipants: number | null;
 }
 
-export const GROUP_POLICY: ConferencePolicy = {
-  moderatorRequired: true,
-  holdMusicWhenAlone: false,
-  announceNames: false,
-  startMuted: false,
-  maxParticipants: null,
-};
+/** What the gateway carries out of a decided policy: the hold music as sound, not a file name. */
+function behaviour({ holdMusicFile, ...rest }: DecidedPolicy, music: Buffer | undefined): ConferencePolicy {
+  void holdMusicFile;
+  return { ...rest, ...(music ? { holdMusic: music } : {}) };
+}
 
-/** How a fixed room's conference behaves, from its settings (hold music file from the prompts folder). */
-export function fixedRoomPolicy(room: FixedRoomInfo, prompts: Pick<Prompts, 'music'>, log: Logger): ConferencePolicy {
-  const music = room.holdMusic.file ? prompts.music(room.holdMusic.file) : undefined;
-  if (room.holdMusic.file && !music)
-    log.warn({ extension: room.extension, file: room.holdMusic.file }, 'hold music file unusable: default music');
-  return {
-    ...GROUP_POLICY,
-    moderatorRequired: room.hasModeratorPin,
-    holdMusicWhenAlone: room.holdMusic.enabled,
-    ...(music ? { holdMusic: music } : {}),
-    announceNames: room.announce,
-    startMuted: room.startMuted,
-    maxParticipants: room.maxParticipants,
-  };
+/** A new conference behaves as a group's until its first participant brings the bridge's policy. */
+export const GROUP_POLICY: ConferencePolicy = behaviour(GROUP_CONFERENCE_POLICY, undefined);
+
+/**
+ * The policy the bridge decided (a group's, or a fixed room's settings), ready to carry out: the
+ * hold music file loaded from the prompts folder.
+ */
+export function policyFrom(decided: DecidedPolicy, prompts: Pick<Prompts, 'music'>, log: Logger): ConferencePolicy {
+  const file = decided.holdMusicFile;
+  const music = file ? prompts.music(file) : undefined;
+  if (file && !music) log.warn({ file }, 'hold music file unusable: default music');
+  return behaviour(decided, music);
 }
 
 /** Why someone may not enter now. */

@@ -1,7 +1,7 @@
 // All conferences of this gateway, created on demand and dropped when empty, and the reaction
 // to what the bridge tells us (a member kicked a caller, guest access was revoked, …).
 import type { GatewayNotification, Logger } from '@foyer/common';
-import { Conference, type ConferenceDeps } from './conference.ts';
+import { Conference, policyFrom, type ConferenceDeps } from './conference.ts';
 
 export class ConferenceManager {
   private readonly conferences = new Map<string, Conference>();
@@ -77,9 +77,18 @@ export class ConferenceManager {
       case 'room.deleted':
         await c?.end('conference room deleted', 'deleted');
         break;
-      case 'group.moderators':
       case 'room.updated':
-        break; // pages keep going; a fixed room's settings apply from the next call on
+        // A fixed room's settings changed: its running conference behaves by them at once.
+        if (c) c.policy = policyFrom(n.policy, this.deps.prompts, this.log);
+        break;
+      case 'group.moderators':
+        // Our server's moderators are its joined members: one who left the group leaves its conference.
+        for (const w of [...(c?.webs.values() ?? [])])
+          if (w.kind === 'staff' && w.userId && !n.moderators.includes(w.userId)) {
+            this.log.info({ roomId: n.roomId, participant: w.id }, 'left the group: removed from its conference');
+            await c?.removeWeb(w.id, 'removed');
+          }
+        break;
     }
     this.sweep(n.roomId);
   }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { localpartOf, serialQueue, serverOf, type GroupInfo, type Logger } from '@foyer/common';
+import { serialQueue, type ConferencePolicy as DecidedPolicy, type GroupInfo, type Logger } from '@foyer/common';
 import {
   clientMessageSchema,
   type ClientMessage,
@@ -18,7 +18,7 @@ import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
 import { clientKey, type AttemptThrottle } from '../ivr/throttle.ts';
 import type { JanusService } from '../janus/janus-service.ts';
-import { fixedRoomPolicy, type Conference } from './conference.ts';
+import { policyFrom, type Conference } from './conference.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceManager } from './manager.ts';
 import { newParticipantId, type WebParticipant } from './participants.ts';
@@ -28,7 +28,7 @@ import { WebMedia } from './web-media.ts';
 
 export interface ConferenceSocketDeps {
   conferences: ConferenceManager;
-  bridge: Pick<BridgeClient, 'group' | 'lookupToken' | 'postMessage' | 'lookupExtension'>;
+  bridge: Pick<BridgeClient, 'admit' | 'postMessage'>;
   prompts: Pick<Prompts, 'music'>;
   openid: OpenIdVerifier;
   janus: JanusService;
@@ -40,8 +40,6 @@ export interface ConferenceSocketDeps {
   helloThrottle: AttemptThrottle;
   /** TURN relay for browsers behind strict firewalls, if configured. */
   turn?: TurnConfig;
-  /** Partner servers whose members moderate like our staff. */
-  trustedServers: string[];
   /** Origins allowed to open the socket (the web client's); others are refused. */
   allowedOrigins: string[];
   /** Messages a connection may send per second before it is closed. */
@@ -72,6 +70,8 @@ interface Identity {
   name: string | undefined;
   token?: string;
   group: GroupInfo;
+  /** How the conference behaves, as the bridge decided when this page was let in. */
+  policy: DecidedPolicy;
   conference: Conference;
 }
 
@@ -150,19 +150,21 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     }
 
     async function verifyHello(auth: Extract<ClientMessage, { type: 'hello' }>['auth']): Promise<Identity> {
+      // Who may in, as whom, and how the conference behaves: the bridge's answer, carried out.
       if (auth.kind === 'guest') {
-        const group = await d.bridge.lookupToken(auth.token);
-        if (!group) {
+        const a = await d.bridge.admit({ way: 'link', token: auth.token });
+        if (a.decision !== 'accept' || !a.group) {
           log.warn({ event: 'guest_link_refused' }, 'unknown or revoked guest link');
           throw new Refusal('link_revoked', 'this link is not valid (any more)');
         }
         return {
           kind: 'guest',
-          moderator: false,
+          moderator: a.role === 'moderator',
           name: auth.name,
           token: auth.token,
-          group,
-          conference: d.conferences.get(group.roomId),
+          group: a.group,
+          policy: a.policy,
+          conference: d.conferences.get(a.roomId),
         };
       }
       const userId = await d.openid.verify({
@@ -170,16 +172,17 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         serverName: auth.serverName,
         token: auth.openidToken,
       });
-      const group = await d.bridge.group(auth.roomId);
-      const member = group?.members.find((m) => m.userId === userId);
-      if (!group || !member) throw new Refusal('forbidden', 'you are not a member of this group');
+      const a = await d.bridge.admit({ way: 'member', roomId: auth.roomId, userId });
+      if (a.decision !== 'accept' || !a.group || !a.kind)
+        throw new Refusal('forbidden', 'you are not a member of this group');
       return {
-        kind: member.kind,
-        moderator: member.kind === 'staff' || d.trustedServers.includes(serverOf(userId)),
+        kind: a.kind,
+        moderator: a.role === 'moderator',
         userId,
-        name: member.displayName ?? localpartOf(userId),
-        group,
-        conference: d.conferences.get(group.roomId),
+        name: a.name,
+        group: a.group,
+        policy: a.policy,
+        conference: d.conferences.get(a.roomId),
       };
     }
 
@@ -187,16 +190,14 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       const c = id.conference;
       if (id.kind === 'guest') {
         id.name = name ?? id.name;
-        // The link may have been revoked since hello.
-        if (!id.token || !(await d.bridge.lookupToken(id.token)))
-          throw new Refusal('link_revoked', 'this link is not valid any more');
+        // The link may have been revoked since hello; the answer also brings today's policy.
+        const a = id.token ? await d.bridge.admit({ way: 'link', token: id.token }) : undefined;
+        if (a?.decision !== 'accept') throw new Refusal('link_revoked', 'this link is not valid any more');
+        id.policy = a.policy;
       }
       if (!id.name) throw new Refusal('bad_message', 'a name is needed to join');
-      // A fixed room's settings decide how its conference behaves, for pages as for callers.
-      if (id.group.extension) {
-        const room = await d.bridge.lookupExtension(id.group.extension);
-        if (room) c.policy = fixedRoomPolicy(room, d.prompts, log);
-      }
+      // The bridge's policy (a fixed room's settings) governs the conference, for pages as for callers.
+      c.policy = policyFrom(id.policy, d.prompts, log);
       const refused = c.admission(id.moderator);
       if (refused === 'locked') throw new Refusal('conference_locked', 'a moderator has locked this conference');
       if (refused === 'full') throw new Refusal('conference_full', 'this conference is full');
