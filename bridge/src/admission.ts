@@ -11,6 +11,7 @@ import {
   type ConferencePolicy,
   type FixedRoomInfo,
   type GroupInfo,
+  type GroupWelcome,
 } from '@foyer/common';
 import type { FixedRooms } from './rooms/fixed-rooms.ts';
 import type { GroupManager } from './groups/group-manager.ts';
@@ -24,6 +25,16 @@ export function fixedRoomPolicy(room: FixedRoomInfo): ConferencePolicy {
     announceNames: room.announce,
     startMuted: room.startMuted,
     maxParticipants: room.maxParticipants,
+  };
+}
+
+/** What a page is told of the group: the moderator PIN only when it is a moderator's. */
+export function welcomeOf(group: GroupInfo, role: 'moderator' | 'participant'): GroupWelcome {
+  return {
+    roomId: group.roomId,
+    name: group.name,
+    dialIn: group.dialIn,
+    moderatorPin: role === 'moderator' ? group.moderatorPin : null,
   };
 }
 
@@ -48,13 +59,13 @@ export function memberAdmission(
 ): Admission {
   const member = group?.members.find((m) => m.userId === userId);
   if (!group || !member) return { decision: 'refuse', reason: 'not-member' };
-  const moderator = member.kind === 'staff' || trustedServers.includes(serverOf(userId));
+  const role = member.kind === 'staff' || trustedServers.includes(serverOf(userId)) ? 'moderator' : 'participant';
   return {
     decision: 'accept',
     roomId: group.roomId,
-    role: moderator ? 'moderator' : 'participant',
+    role,
     policy,
-    group,
+    group: welcomeOf(group, role),
     name: member.displayName ?? localpartOf(userId),
     kind: member.kind,
   };
@@ -93,7 +104,8 @@ export class Admissions {
         const group = await this.d.groups.lookupPin(q.pin);
         if (!group) return { decision: 'refuse', reason: 'wrong-pin' };
         const { role, ...info } = group;
-        return { decision: 'accept', roomId: group.roomId, role, policy: await this.policyOf(info), group: info };
+        const policy = await this.policyOf(info);
+        return { decision: 'accept', roomId: group.roomId, role, policy, group: welcomeOf(info, role) };
       }
       case 'link': {
         const group = await this.d.groups.lookupToken(q.token);
@@ -103,7 +115,7 @@ export class Admissions {
           roomId: group.roomId,
           role: 'participant',
           policy: await this.policyOf(group),
-          group,
+          group: welcomeOf(group, 'participant'),
         };
       }
       case 'member': {

@@ -21,7 +21,7 @@ const group: GroupInfo = {
   guestAccess: true,
   extension: null,
   dialIn: { number: '+49 991 1234 166', pin: '123456789012' },
-  moderatorPin: null,
+  moderatorPin: '987654321098',
   moderators: ['@anna:example.org'],
   members: [
     { userId: '@anna:example.org', displayName: 'Anna', kind: 'staff' },
@@ -67,12 +67,14 @@ describe('admission rules', () => {
       role: 'moderator',
       name: 'Anna',
       kind: 'staff',
-      group,
+      group: { roomId: group.roomId, name: 'Vertrieb', dialIn: group.dialIn, moderatorPin: '987654321098' },
     });
+    // A participant's page is not told the moderator PIN, nor anything about the members.
     expect(memberAdmission(group, '@bob:partner.org', trusted, p)).toMatchObject({
       role: 'participant',
       name: 'bob',
       kind: 'federated',
+      group: { roomId: group.roomId, name: 'Vertrieb', dialIn: group.dialIn, moderatorPin: null },
     });
     expect(memberAdmission(group, '@carl:trusted.org:8448', trusted, p)).toMatchObject({ role: 'moderator' });
     expect(memberAdmission(group, '@eve:example.org', trusted, p)).toEqual({

@@ -163,8 +163,14 @@ describe('groups', () => {
     const token = on.join_url?.split('/').pop() ?? '';
 
     const byPin = await lookupPin(pin);
-    expect(byPin).toMatchObject({ roomId, name: 'Support', guestAccess: true });
-    expect(byPin?.moderators.sort()).toEqual([alice.userId, bob.userId].sort());
+    expect(byPin).toMatchObject({ roomId, name: 'Support', role: 'participant', moderatorPin: null });
+    // Members are moderators (local) when they join; nobody else is told about the members.
+    expect(Object.keys(byPin ?? {}).sort()).toEqual(['dialIn', 'moderatorPin', 'name', 'role', 'roomId']);
+    for (const member of [alice, bob])
+      expect(await gatewayLookup.admit({ way: 'member', roomId, userId: member.userId })).toMatchObject({
+        decision: 'accept',
+        role: 'moderator',
+      });
     expect((await lookupToken(token))?.roomId).toBe(roomId);
     expect(await lookupPin(String(Number(pin) + 1))).toBeUndefined();
 

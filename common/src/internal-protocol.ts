@@ -99,8 +99,8 @@ export type Admission =
       roomId: string;
       role: 'moderator' | 'participant';
       policy: ConferencePolicy;
-      /** The group, for a page's welcome (name, dial-in, moderator PIN); absent for calls. */
-      group?: GroupInfo;
+      /** What a page is told of the group in its welcome; absent for calls. */
+      group?: GroupWelcome;
       /** How a member is shown (display name, else localpart); absent for guests and callers. */
       name?: string;
       kind?: 'staff' | 'federated';
@@ -149,6 +149,18 @@ export interface GroupInfo {
   /** Local joined members: they moderate the conference. */
   moderators: string[];
   members: { userId: string; displayName: string | null; kind: 'staff' | 'federated' }[];
+}
+
+/**
+ * What a page admitted to a group's conference is told of it: its name, the phone route, and —
+ * for moderators only, the bridge decides — the moderator PIN. Nothing else leaves the bridge.
+ */
+export interface GroupWelcome {
+  roomId: string;
+  name: string | null;
+  dialIn: { number: string; pin: string } | null;
+  /** Null for participants (and while no moderator PIN exists). */
+  moderatorPin: string | null;
 }
 
 /** The answer to {pin}: the group, and whether it was its guest PIN or its moderator PIN. */

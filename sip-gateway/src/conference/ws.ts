@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { serialQueue, type ConferencePolicy as DecidedPolicy, type GroupInfo, type Logger } from '@foyer/common';
+import { serialQueue, type ConferencePolicy as DecidedPolicy, type GroupWelcome, type Logger } from '@foyer/common';
 import {
   clientMessageSchema,
   type ClientMessage,
@@ -69,7 +69,7 @@ interface Identity {
   userId?: string;
   name: string | undefined;
   token?: string;
-  group: GroupInfo;
+  group: GroupWelcome;
   /** How the conference behaves, as the bridge decided when this page was let in. */
   policy: DecidedPolicy;
   conference: Conference;
@@ -397,7 +397,8 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         name: identity.group.name,
         participantId: null,
         dialIn: identity.group.dialIn ?? null,
-        ...(identity.moderator && identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
+        // The bridge tells the moderator PIN to moderators' pages only.
+        ...(identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
         iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
       });
       pushState();
