@@ -6,7 +6,7 @@
 //    with a moderator present and send audio; reported: how many are in the mix with audio
 //    flowing both ways, and the CPU used by the gateway and Janus. Figures depend on the machine,
 //    which the report states.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ import { ConferenceClient } from '../tests/helpers/conference.ts';
 import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
 import { ANSWERED, CALLER_BYE, infoKeys, INVITE, runSipp, scenario } from '../tests/helpers/sipp.ts';
 import type { StackInfo } from '../tests/helpers/stack.ts';
+import { readRtts } from './lib/stack.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -32,16 +33,6 @@ try {
 } catch {
   console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
   process.exit(1);
-}
-
-function rtts(dir: string): number[] {
-  const f = readdirSync(dir).find((x) => x.endsWith('_rtt.csv'));
-  if (!f) return [];
-  return readFileSync(join(dir, f), 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((l) => Number(l.split(';')[1]))
-    .filter((n) => Number.isFinite(n));
 }
 
 const pct = (xs: number[], p: number) => {
@@ -92,7 +83,7 @@ ${infoKeys(`${pin}#`)}\n  <pause milliseconds="1000"/>\n${CALLER_BYE}`,
     calls,
     timeoutS: 300,
     extra: ['-r', opt.rate, '-l', opt.limit, '-trace_rtt', '-rtt_freq', '1'],
-    inspect: (dir) => (lat = rtts(dir)),
+    inspect: (dir) => (lat = readRtts(dir)),
   });
   const elapsed = (Date.now() - t0) / 1000;
   const failed = setup.code === 0 ? 0 : Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(setup.output)?.[1] ?? NaN);

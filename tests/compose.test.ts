@@ -176,7 +176,7 @@ describe('docker-compose.yml structure', () => {
   it('parses as a mapping with services, and has no obsolete top-level version', () => {
     expect(isDict(compose)).toBe(true);
     expect(Object.keys(services).sort()).toEqual(
-      ['bridge', 'client', 'coturn', 'janus', 'postgres', 'sip-gateway', 'synapse'].sort(),
+      ['bridge', 'client', 'coturn', 'janus', 'livekit', 'postgres', 'redis', 'sip-gateway', 'synapse'].sort(),
     );
     expect(compose).not.toHaveProperty('version');
   });
@@ -269,6 +269,8 @@ describe('docker-compose.yml structure', () => {
       'sip-gateway 5060 tcp',
       `sip-gateway ${foyerTemplate.gateway.rtp.portMin} udp`,
       'janus 20000 udp',
+      'livekit 7881 tcp',
+      'livekit 7882 udp',
       `client ${foyerTemplate.web.listen.port} tcp`,
       'synapse 8008 tcp',
     ]);
@@ -281,12 +283,18 @@ describe('docker-compose.yml structure', () => {
     // Host networking bypasses all of the above; only the TURN relay may use it.
     const hostNetwork = Object.entries(services).filter(([, s]) => dict(s).network_mode === 'host');
     expect(hostNetwork.map(([n]) => n)).toEqual(['coturn']);
-    // Never published: the database, the appservice port, Janus's API.
+    // Never published: the database, LiveKit's Redis, the appservice port, Janus's API.
     expect(publishedPorts('postgres')).toEqual([]);
+    expect(publishedPorts('redis')).toEqual([]);
     expect(allPublished.filter((p) => p.target[0] === 9000 || p.target[0] === 8188)).toEqual([]);
   });
 
   it('publishes the HTTP ports on loopback by default (behind a reverse proxy)', () => {
+    expect(
+      publishedPorts('livekit')
+        .filter((p) => p.target[0] === 7880)
+        .map((p) => p.hostIp),
+    ).toEqual(['127.0.0.1']);
     for (const name of ['synapse', 'client']) {
       for (const p of publishedPorts(name)) expect(isLoopback(p.hostIp), `${name} ${p.hostIp}`).toBe(true);
     }
@@ -547,6 +555,116 @@ describe('Janus', () => {
     const port = jcfgValue('janus.transport.websockets.jcfg', 'ws_port');
     expect(new URL(foyerTemplate.gateway.janus.url).port).toBe(port);
     expect(list(dict(service('janus').healthcheck).test)).toEqual(['CMD', 'foyer-janus-healthcheck', port]);
+  });
+});
+
+describe('LiveKit and its Redis', () => {
+  const base = dict(parse(read('docker/livekit/livekit.yaml')));
+  const rtc = dict(base.rtc);
+  const lk = service('livekit');
+  const dir = mkdtempSync(join(tmpdir(), 'foyer-livekit-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The entrypoint, run with a stand-in for livekit-server that prints the config it is given. */
+  function entrypoint(env: Record<string, string>) {
+    const stub = join(dir, 'stub.sh');
+    writeFileSync(stub, '#!/bin/sh\nprintf "%s" "$2"\n', { mode: 0o755 });
+    const secrets = join(dir, 'secrets');
+    mkdirSync(secrets, { recursive: true });
+    writeFileSync(join(secrets, 'api'), 'a1'.repeat(32));
+    writeFileSync(join(secrets, 'redis'), 'b2'.repeat(32));
+    writeFileSync(join(secrets, 'turn'), 'c3'.repeat(22), { mode: 0o644 }); // world-readable, as compose mounts it
+    return spawnSync('sh', [join(ROOT, 'docker/livekit/entrypoint.sh')], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: dir,
+        LIVEKIT_BIN: stub,
+        LIVEKIT_BASE_CONFIG: join(ROOT, 'docker/livekit/livekit.yaml'),
+        LIVEKIT_API_SECRET_FILE: join(secrets, 'api'),
+        LIVEKIT_REDIS_PASSWORD_FILE: join(secrets, 'redis'),
+        TURN_SHARED_SECRET_FILE: join(secrets, 'turn'),
+        LIVEKIT_API_KEY: String(dict(lk.environment).LIVEKIT_API_KEY),
+        ...env,
+      },
+    });
+  }
+
+  it('runs the image of the version scripts/setup builds for the local stack', () => {
+    const pinned = /^LIVEKIT_VERSION=(v[\d.]+)$/m.exec(read('scripts/setup'))?.[1];
+    expect(pinned).toBeDefined();
+    expect(lk.image).toBe(`livekit/livekit-server:${pinned}`);
+  });
+
+  it('publishes the ports its config listens on, 1:1, apart from every other UDP range', () => {
+    const ports = publishedPorts('livekit');
+    expect(base.port).toBe(7880);
+    expect(ports).toContainEqual(expect.objectContaining({ target: [7880, 7880], protocol: 'tcp' }));
+    expect(ports).toContainEqual(
+      expect.objectContaining({
+        target: [rtc.tcp_port, rtc.tcp_port],
+        hostPorts: [rtc.tcp_port, rtc.tcp_port],
+        protocol: 'tcp',
+      }),
+    );
+    expect(ports).toContainEqual(
+      expect.objectContaining({
+        target: [rtc.udp_port, rtc.udp_port],
+        hostPorts: [rtc.udp_port, rtc.udp_port],
+        protocol: 'udp',
+      }),
+    );
+    expect(rtc.use_external_ip).toBe(false);
+    const udp = Number(rtc.udp_port);
+    const coturn = read('docker/coturn/turnserver.conf');
+    const relay = [Number(/^min-port=(\d+)/m.exec(coturn)?.[1]), Number(/^max-port=(\d+)/m.exec(coturn)?.[1])];
+    const others = [
+      ...allPublished.filter((p) => p.service !== 'livekit' && p.protocol === 'udp').map((p) => p.hostPorts),
+      relay,
+      [3478, 3478],
+    ];
+    for (const [lo, hi] of others) expect(udp < lo! || udp > hi!, `${udp} in ${lo}-${hi}`).toBe(true);
+  });
+
+  it("uses the deployment's coturn, not its embedded TURN", () => {
+    expect(dict(base.turn).enabled).toBe(false);
+    expect(list(lk.secrets)).toContain('turn_shared_secret');
+  });
+
+  it('gets its keys, Redis password, node IP and TURN servers from the entrypoint, in private files', () => {
+    const r = entrypoint({ FOYER_PUBLIC_IP: '203.0.113.10', FOYER_TURN_HOST: 'turn.example.org' });
+    expect(r.status, r.stderr).toBe(0);
+    const file = r.stdout;
+    expect(file.startsWith(dir)).toBe(true);
+    const c = dict(parse(readFileSync(file, 'utf8')));
+    expect(dict(c.rtc)).toMatchObject({ tcp_port: 7881, udp_port: 7882, node_ip: '203.0.113.10' });
+    const turn = list(dict(c.rtc).turn_servers).map(dict);
+    expect(turn.map((t) => `${String(t.host)}:${String(t.port)}/${String(t.protocol)}`)).toEqual([
+      'turn.example.org:3478/udp',
+      'turn.example.org:3478/tcp',
+    ]);
+    expect(read('docker/coturn/turnserver.conf')).toMatch(/^listening-port=3478$/m);
+    // LiveKit refuses key and secret files that others can read.
+    for (const f of [String(c.key_file), String(turn[0]?.secret_file)]) expect(statSync(f).mode & 0o077, f).toBe(0);
+    expect(readFileSync(String(c.key_file), 'utf8')).toBe(`foyer: ${'a1'.repeat(32)}\n`);
+    expect(dict(c.redis)).toEqual({ address: 'redis:6379', password: 'b2'.repeat(32) });
+    expect(statSync(file).mode & 0o077).toBe(0);
+    // Refuses to start half-configured.
+    const missing = entrypoint({ FOYER_TURN_HOST: 'turn.example.org' });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('FOYER_PUBLIC_IP is not set');
+  });
+
+  it('waits for a healthy Redis that needs its password and keeps nothing on disk', () => {
+    expect(dict(dict(lk.depends_on).redis).condition).toBe('service_healthy');
+    const redis = service('redis');
+    expect(list(redis.secrets)).toEqual(['livekit_redis_password']);
+    expect(list(lk.secrets)).toContain('livekit_redis_password');
+    const script = read('docker/livekit/redis-entrypoint.sh');
+    expect(script).toContain('requirepass');
+    expect(script).toContain('save ""');
+    expect(script).toContain('appendonly no');
+    expect(list(dict(redis.healthcheck).test).join(' ')).toContain('REDISCLI_AUTH');
   });
 });
 

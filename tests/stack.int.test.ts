@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { botUserIdOf, DEFAULT_BOT_LOCALPART } from '@foyer/common/matrix-ids';
-import { stackLayout, tcpPorts } from '../scripts/lib/stack/layout.ts';
-import { isAlive, portAnswers } from '../scripts/lib/stack/proc.ts';
+import { stackLayout, tcpPorts, udpPorts } from '../scripts/lib/stack/layout.ts';
+import { isAlive, portAnswers, udpFree } from '../scripts/lib/stack/proc.ts';
 import { ROOT, runStack, type StackInfo } from './helpers/stack.ts';
 
 const env = {
@@ -21,7 +21,7 @@ const layout = stackLayout(env);
 
 function pids(): number[] {
   const dir = layout.run;
-  return ['postgres', 'synapse', 'janus', 'bridge', 'sip-gateway', 'web']
+  return ['postgres', 'synapse', 'janus', 'redis', 'livekit', 'livekit-2', 'bridge', 'sip-gateway', 'web']
     .map((n) => join(dir, `${n}.pid`))
     .filter((f) => existsSync(f))
     .map((f) => Number(readFileSync(f, 'utf8')));
@@ -78,12 +78,17 @@ describe('scripts/stack', () => {
     expect(login.status).toBe(200);
     const status = await runStack(['status'], env);
     expect(status.stdout).toMatch(/janus +running/);
+    expect(status.stdout).toMatch(/livekit +running/);
+    expect(status.stdout).not.toMatch(/livekit-2|redis/); // one LiveKit node by default
+    expect(info.livekit).toMatchObject({ url: `ws://127.0.0.1:${layout.ports.livekit}`, mode: 'single' });
+    expect((await fetch(info.livekit.url.replace(/^ws/, 'http'))).status).toBe(200);
     const running = pids();
-    expect(running.length).toBe(5); // no Postgres in the embedded mode
+    expect(running.length).toBe(6); // no Postgres in the embedded mode
 
     const down = await runStack(['down'], env);
     expect(down.code, down.stderr).toBe(0);
     for (const port of tcpPorts(layout)) expect(await portAnswers(port), `port ${port}`).toBe(false);
+    for (const port of udpPorts(layout)) expect(await udpFree(port), `UDP port ${port}`).toBe(true);
     for (const pid of running) expect(isAlive(pid), `pid ${pid}`).toBe(false);
     expect((await runStack(['status'], env)).stdout).not.toMatch(/running/);
   });

@@ -1,9 +1,11 @@
 // The bridge's internal HTTP API for the gateway (see common/src/internal-protocol.ts), and its
 // metrics, behind the shared bearer secret. /health is open and says nothing but "ok".
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import {
+  conferenceChangesSchema,
   conferenceReportSchema,
+  TIMEOUT_HEADER,
   createHttpApp,
   guestMessageSchema,
   admissionRequestSchema,
@@ -12,7 +14,7 @@ import {
 } from '@foyer/common';
 import type { Admissions } from './admission.ts';
 import type { Outbox } from './chat/outbox.ts';
-import { UnknownGroupError, type GroupManager } from './groups/group-manager.ts';
+import { ExpiredError, ResyncNeededError, UnknownGroupError, type GroupManager } from './groups/group-manager.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { registerAdminApi } from './rooms/admin-api.ts';
 import type { FixedRooms } from './rooms/fixed-rooms.ts';
@@ -42,6 +44,28 @@ function parse<S extends z.ZodType>(schema: S, body: unknown, reply: FastifyRepl
 
 const notFound = (reply: FastifyReply, message: string) => reply.code(404).send({ error: 'not_found', message });
 
+/** When the gateway stops waiting for this request (its x-foyer-timeout-ms from now), if it said. */
+function deadlineOf(req: FastifyRequest): number | undefined {
+  const raw = req.headers[TIMEOUT_HEADER];
+  const ms = typeof raw === 'string' ? Number(raw) : NaN;
+  return Number.isFinite(ms) && ms > 0 ? Date.now() + Math.min(ms, 300_000) : undefined;
+}
+
+/** A conference report's outcome as the gateway is told it. */
+async function reportOutcome(reply: FastifyReply, work: Promise<void>) {
+  try {
+    await work;
+  } catch (err) {
+    if (err instanceof UnknownGroupError) return notFound(reply, 'no such group');
+    if (err instanceof ResyncNeededError)
+      return reply.code(409).send({ error: 'resync', message: 'send the whole conference' });
+    if (err instanceof ExpiredError)
+      return reply.code(503).send({ error: 'expired', message: 'given up: the deadline passed before it began' });
+    throw err;
+  }
+  return { ok: true };
+}
+
 /** Control characters other than newline and tab have no place in a chat line. */
 const cleanText = (s: string) => s.normalize('NFC').replace(/[\p{Cc}]/gu, (c) => (c === '\n' || c === '\t' ? c : ''));
 
@@ -65,13 +89,13 @@ export function buildInternalApi(d: InternalApiDeps): FastifyInstance {
     authed.put<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/conference', async (req, reply) => {
       const report = parse(conferenceReportSchema, req.body, reply);
       if (!report) return reply;
-      try {
-        await d.groups.reportConference(req.params.roomId, report);
-      } catch (err) {
-        if (err instanceof UnknownGroupError) return notFound(reply, 'no such group');
-        throw err;
-      }
-      return { ok: true };
+      return reportOutcome(reply, d.groups.reportConference(req.params.roomId, report, deadlineOf(req)));
+    });
+
+    authed.patch<{ Params: { roomId: string } }>('/internal/v1/groups/:roomId/conference', async (req, reply) => {
+      const changes = parse(conferenceChangesSchema, req.body, reply);
+      if (!changes) return reply;
+      return reportOutcome(reply, d.groups.reportChanges(req.params.roomId, changes, deadlineOf(req)));
     });
 
     authed.post('/internal/v1/conferences/reset', async () => {

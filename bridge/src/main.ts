@@ -1,6 +1,7 @@
 // The Foyer bridge: the Matrix application service. See bridge/README.md.
 import { configPathFromArgs, listenerUrl, loadConfig, loadRegistration } from '@foyer/config';
 import { botUserIdOf, createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
+import { Inbox } from './appservice/inbox.ts';
 import { buildAppservice } from './appservice/server.ts';
 import { Outbox } from './chat/outbox.ts';
 import { GatewayWatch } from './gateway-health.ts';
@@ -12,7 +13,7 @@ import { buildInternalApi } from './internal-api.ts';
 import { FixedRooms } from './rooms/fixed-rooms.ts';
 import { MatrixApi } from './matrix/api.ts';
 import { createBotClient } from './matrix/bot.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, watchBacklog } from './metrics.ts';
 import { KnexBridgeStore } from './store/knex-store.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
 
@@ -79,12 +80,26 @@ await runService('bridge', async (onStop) => {
   const outbox = new Outbox({ store, api, log, rejoin: (roomId, userId) => groups.joinVirtualUser(roomId, userId) });
   onStop(() => outbox.stop());
 
+  // Synapse's events, recorded before it is answered, processed per room from here.
+  const inbox = new Inbox({
+    store,
+    log: log.child({ part: 'inbox' }),
+    handle: (e) => groups.handle(e),
+    onProcessed: (outcome) => {
+      if (outcome === 'failed') metrics.events.inc({ type: 'failed' });
+    },
+    onSpill: () => metrics.inboxSpills.inc(),
+  });
+  watchBacklog(metrics, { inboxRooms: () => inbox.busyRooms, puppets: () => groups.puppetBacklog() });
+  onStop(() => inbox.stop());
+  await inbox.resume(); // what was recorded before a restart is processed now
+
   const appservice = buildAppservice({
     hsToken: registration.hs_token,
     store,
     metrics,
     log,
-    onEvent: (e) => groups.handle(e),
+    accept: (entries) => inbox.accept(entries),
     userExists: async (userId) => userId === botUserId,
   });
   onStop(() => appservice.close());

@@ -6,6 +6,28 @@ export interface BridgeMetrics {
   events: Counter<'type'>;
   /** 1 while the gateway answers its health checks, 0 while it counts as down. */
   gatewayUp: Gauge;
+  /** A busy room's events went to wait in the database (appservice/inbox.ts). */
+  inboxSpills: Counter;
+}
+
+/** Gauges read when scraped: rooms with inbox work, puppet joins and leaves not yet done. */
+export function watchBacklog(m: BridgeMetrics, o: { inboxRooms: () => number; puppets: () => number }): void {
+  new Gauge({
+    name: 'foyer_bridge_inbox_busy_rooms',
+    help: 'Rooms with recorded appservice events not yet processed',
+    registers: [m.registry],
+    collect() {
+      this.set(o.inboxRooms());
+    },
+  });
+  new Gauge({
+    name: 'foyer_bridge_puppet_backlog',
+    help: 'Virtual users whose join or leave is not yet carried out',
+    registers: [m.registry],
+    collect() {
+      this.set(o.puppets());
+    },
+  });
 }
 
 export function createMetrics(): BridgeMetrics {
@@ -23,6 +45,11 @@ export function createMetrics(): BridgeMetrics {
       name: 'foyer_bridge_events_total',
       help: 'Room events received from the homeserver, by event type',
       labelNames: ['type'],
+      registers: [registry],
+    }),
+    inboxSpills: new Counter({
+      name: 'foyer_bridge_inbox_spills_total',
+      help: 'Times a busy room kept its further appservice events in the database only (none dropped)',
       registers: [registry],
     }),
     gatewayUp: new Gauge({

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type GatewayNotification } from '@foyer/common';
 import type { RoomEvent } from '../src/appservice/events.ts';
-import { GroupManager, UnknownGroupError } from '../src/groups/group-manager.ts';
+import { ExpiredError, GroupManager, ResyncNeededError, UnknownGroupError } from '../src/groups/group-manager.ts';
 import { Identities } from '../src/groups/identity.ts';
 import { notices, roomTexts } from '../src/groups/notices.ts';
 import { parseGroupEvent } from '../src/groups/room-events.ts';
@@ -246,8 +246,15 @@ describe('GroupManager on fakes: the gateway’s side', () => {
       status: 'running',
       participants: [{ id: 'c1', kind: 'phone', number: '+4930123456789', waiting: false }],
     });
+    await m.presenceIdle();
     expect(api.membershipOf(ROOM, caller)).toBe('join');
     expect(api.displayNames.get(caller)).toBe('+49 301 •••• 789 (Telefon)');
+    // What a caller costs the homeserver: register, invite, and the join naming them — no more.
+    expect(api.calls.filter((c) => c.includes('foyer_phone_c1'))).toEqual([
+      'register foyer_phone_c1',
+      `invite ${ROOM} ${caller}`,
+      `join ${ROOM} ${caller}`,
+    ]);
     expect(await m.senderFor(ROOM, 'c1')).toBe(caller);
 
     await m.handle(member(caller, 'leave', ANNA));
@@ -272,6 +279,73 @@ describe('GroupManager on fakes: the gateway’s side', () => {
     await m.handle(event('m.room.redaction', ANNA, { redacts: '$old' }));
     expect(notes.filter((x) => x.type === 'chat.message')).toHaveLength(1);
     expect(notes).toContainEqual({ type: 'chat.redaction', roomId: ROOM, redacts: '$old' });
+  });
+
+  it('applies changes that follow the last report, writes only what changed, and asks for the whole after a gap', async () => {
+    const { store, api, m, joined } = setup();
+    await joined();
+    await m.handle(guestAccess(ANNA, { enabled: true }));
+    const writes: string[] = [];
+    const upsert = store.upsertParticipant.bind(store);
+    store.upsertParticipant = async (roomId, p) => {
+      writes.push(p.participantId);
+      return upsert(roomId, p);
+    };
+    const phone = (id: string, waiting = true) => ({ id, kind: 'phone' as const, number: '+4930123456789', waiting });
+    await m.reportConference(ROOM, { seq: 1, status: 'waiting', participants: [phone('c1'), phone('c2')] });
+    expect(writes).toEqual(['c1', 'c2']);
+    // The same list again writes nothing.
+    await m.reportConference(ROOM, { seq: 2, status: 'waiting', participants: [phone('c1'), phone('c2')] });
+    expect(writes).toEqual(['c1', 'c2']);
+
+    await m.reportChanges(ROOM, {
+      seq: 3,
+      since: 2,
+      status: 'running',
+      joined: [phone('c3', false)],
+      changed: [phone('c1', false)],
+      left: ['c2'],
+    });
+    expect(writes).toEqual(['c1', 'c2', 'c3', 'c1']);
+    expect((await store.getParticipants(ROOM)).map((p) => [p.participantId, p.waiting])).toEqual([
+      ['c1', false],
+      ['c3', false],
+    ]);
+    expect((await store.getGroup(ROOM))?.conferenceStatus).toBe('running');
+    await m.presenceIdle();
+    expect(api.membershipOf(ROOM, '@foyer_phone_c2:example.org')).toBe('leave');
+    expect(api.membershipOf(ROOM, '@foyer_phone_c3:example.org')).toBe('join');
+
+    // A report went missing (since 4, the bridge has 3): nothing applied, the whole is asked for.
+    await expect(
+      m.reportChanges(ROOM, { seq: 5, since: 4, status: 'idle', joined: [], changed: [], left: ['c1', 'c3'] }),
+    ).rejects.toBeInstanceOf(ResyncNeededError);
+    expect(await store.getParticipants(ROOM)).toHaveLength(2);
+    // After a re-sync snapshot (no number) changes cannot follow either, until a whole report.
+    const since = Date.now() + 1000; // (no direct report came after the bridge lost the gateway)
+    await m.syncConferences(
+      { conferences: [{ roomId: ROOM, report: { status: 'running', participants: [] } }] },
+      since,
+    );
+    await expect(
+      m.reportChanges(ROOM, { seq: 6, since: 3, status: 'idle', joined: [], changed: [], left: [] }),
+    ).rejects.toBeInstanceOf(ResyncNeededError);
+  });
+
+  it('gives up a report whose sender stopped waiting before the room got to it', async () => {
+    const { store, m, joined } = setup();
+    await joined();
+    await expect(
+      m.reportConference(
+        ROOM,
+        { seq: 1, status: 'running', participants: [{ id: 'c1', kind: 'phone', number: null, waiting: false }] },
+        Date.now() - 1,
+      ),
+    ).rejects.toBeInstanceOf(ExpiredError);
+    expect(await store.getParticipants(ROOM)).toEqual([]);
+    // The gateway's next report starts from what was confirmed (nothing): a whole one applies.
+    await m.reportConference(ROOM, { seq: 2, status: 'running', participants: [] }, Date.now() + 10_000);
+    expect((await store.getGroup(ROOM))?.conferenceStatus).toBe('running');
   });
 
   it('knows no unknown room', async () => {

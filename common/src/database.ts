@@ -2,6 +2,7 @@
 // Postgres build, for the quick local stack. Migrations are plain objects in code, so no file
 // loader or build step is involved.
 import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { DatabaseConfig } from '@foyer/config';
@@ -35,7 +36,30 @@ export function openDatabase(cfg: DatabaseConfig): Knex {
     return knexFactory({ client: 'pg', connection: cfg.url, pool: cfg.pool });
   }
   mkdirSync(cfg.dataDir, { recursive: true });
-  return knexFactory({ client: ClientPgLite, dialect: 'postgres', connection: { filename: cfg.dataDir } });
+  // knex-pglite takes a ready-made instance as `connection.pglite` (knex keeps class instances
+  // when it copies the connection settings); its own would use PGlite's defaults.
+  const pglite = new PGlite(cfg.dataDir, { startParams: pgliteStartParams() });
+  return knexFactory({
+    client: ClientPgLite,
+    dialect: 'postgres',
+    connection: { pglite } as Knex.StaticConnectionConfig,
+  });
+}
+
+/**
+ * Postgres settings for the embedded database, on top of PGlite's own start parameters. Postgres
+ * writes over all of shared_buffers when it starts, so its default (128 MB) is 128 MB more resident
+ * memory in every process that opens one; a service's data here is a few megabytes. One backend
+ * (single-user mode) needs few connection slots, and each slot costs shared memory too. Measured in
+ * bench/README.md (memory).
+ */
+export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '16MB',
+  max_connections: '5',
+};
+
+export function pgliteStartParams(settings: Readonly<Record<string, string>> = PGLITE_SETTINGS): string[] {
+  return [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
 }
 
 /** Bring the schema up to date; `tableName` keeps each service's migration history apart. */

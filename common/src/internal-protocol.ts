@@ -6,9 +6,17 @@
 //        every way in — a call's dialled number, a typed PIN, a guest link, a verified member —
 //        and the gateway carries the answer out: accept with room, role and policy, ask for a
 //        PIN, or refuse)
-//   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok}
+//   PUT  /internal/v1/groups/:roomId/conference   ConferenceReport → {ok} (the whole conference:
+//        the first report, and whenever the bridge asks for it)
+//   PATCH /internal/v1/groups/:roomId/conference  ConferenceChanges → {ok}, or 409 {error:
+//        'resync'} when `since` is not the last report the bridge applied (it missed one, or
+//        restarted): the gateway then sends the whole conference (PUT) again
 //   POST /internal/v1/groups/:roomId/messages     GuestMessage     → 202 {id, status}
 //   POST /internal/v1/conferences/reset                            → {ok} (gateway restarted)
+//   Each request carries `x-foyer-timeout-ms`, how long the gateway waits for the answer; a
+//   conference report the bridge's room queue has not begun by then is given up (503 {error:
+//   'expired'}), as the gateway has. A report given up by either side is caught by its sequence
+//   number (the gateway counts only a 2xx as confirmed).
 // bridge → gateway (gateway's internal API):
 //   POST /internal/v1/notify                      GatewayNotification
 //   GET  /internal/v1/conferences                                  → ConferenceSnapshot (every
@@ -170,33 +178,93 @@ export interface GroupPinAccess extends GroupInfo {
 
 export const participantIdSchema = z.string().regex(/^[a-z0-9]{4,32}$/, 'lowercase letters and digits, 4 to 32');
 
+/** How long the sender of an internal request waits for its answer (ms): the receiver's deadline. */
+export const TIMEOUT_HEADER = 'x-foyer-timeout-ms';
+
+const reportedParticipantSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    id: participantIdSchema,
+    kind: z.literal('guest'),
+    name: z.string().max(200),
+    waiting: z.boolean(),
+  }),
+  z.strictObject({
+    id: participantIdSchema,
+    kind: z.literal('phone'),
+    number: z.string().max(64).nullable(),
+    waiting: z.boolean(),
+  }),
+]);
+export type ReportedParticipant = z.infer<typeof reportedParticipantSchema>;
+
+/** A conference report's sequence number: increasing per conference on the gateway. */
+const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
 export const conferenceReportSchema = z.strictObject({
+  /**
+   * This report's number, when changes (ConferenceChanges) may follow it; absent in re-sync
+   * snapshots and resets (the next changes then get a 409 and the whole conference is sent).
+   */
+  seq: seqSchema.optional(),
   status: z.enum(['idle', 'waiting', 'running', 'on_hold']),
   /**
    * 'unavailable' while the media server is away (everyone waits; status is never 'running'
    * then). Optional: a report without it means available.
    */
   media: z.enum(['available', 'unavailable']).optional(),
-  participants: z
-    .array(
-      z.discriminatedUnion('kind', [
-        z.strictObject({
-          id: participantIdSchema,
-          kind: z.literal('guest'),
-          name: z.string().max(200),
-          waiting: z.boolean(),
-        }),
-        z.strictObject({
-          id: participantIdSchema,
-          kind: z.literal('phone'),
-          number: z.string().max(64).nullable(),
-          waiting: z.boolean(),
-        }),
-      ]),
-    )
-    .max(1000),
+  participants: z.array(reportedParticipantSchema).max(1000),
 });
 export type ConferenceReport = z.infer<typeof conferenceReportSchema>;
+
+/**
+ * What changed in a conference since report `since` (the last one the bridge confirmed):
+ * participants who joined, whose details changed (waiting, name), who left; status and media as
+ * they are now. Applying it twice changes nothing.
+ */
+export const conferenceChangesSchema = z.strictObject({
+  seq: seqSchema,
+  since: seqSchema,
+  status: conferenceReportSchema.shape.status,
+  media: conferenceReportSchema.shape.media,
+  joined: z.array(reportedParticipantSchema).max(1000),
+  changed: z.array(reportedParticipantSchema).max(1000),
+  left: z.array(participantIdSchema).max(1000),
+});
+export type ConferenceChanges = z.infer<typeof conferenceChangesSchema>;
+
+const sameParticipant = (a: ReportedParticipant, b: ReportedParticipant) =>
+  a.kind === b.kind &&
+  a.waiting === b.waiting &&
+  (a.kind === 'guest' ? a.name === (b as typeof a).name : a.number === (b as typeof a).number);
+
+/** What changed from one report to the next (the gateway sends it; undefined: nothing did). */
+export function conferenceChanges(
+  before: ConferenceReport & { seq: number },
+  now: ConferenceReport,
+  seq: number,
+): ConferenceChanges | undefined {
+  const old = new Map(before.participants.map((p) => [p.id, p]));
+  const joined: ReportedParticipant[] = [];
+  const changed: ReportedParticipant[] = [];
+  for (const p of now.participants) {
+    const was = old.get(p.id);
+    old.delete(p.id);
+    if (!was) joined.push(p);
+    else if (!sameParticipant(was, p)) changed.push(p);
+  }
+  const left = [...old.keys()];
+  if (!joined.length && !changed.length && !left.length && before.status === now.status && before.media === now.media)
+    return undefined;
+  return {
+    seq,
+    since: before.seq,
+    status: now.status,
+    ...(now.media ? { media: now.media } : {}),
+    joined,
+    changed,
+    left,
+  };
+}
 
 /** The gateway's answer to GET /internal/v1/conferences: what it hosts now. */
 export const conferenceSnapshotSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { mediaClock } from './media/clock.ts';
 
 export interface RelayStats {
   mode: 'ivr' | 'lobby' | 'mix';
@@ -16,6 +17,19 @@ export interface GatewayMetrics {
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
   const relays: GatewayMetrics['relays'] = { list: () => [] };
+  // The relays' frame clock: a loaded event loop shows as late wake-ups and frames given up.
+  new Gauge({
+    name: 'foyer_gateway_media_clock',
+    help: 'The 20 ms media clock since start: wakes, late_wakes (a frame or more late), skipped_frames',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const st = mediaClock.stats;
+      this.set({ what: 'wakes' }, st.wakes);
+      this.set({ what: 'late_wakes' }, st.lateWakes);
+      this.set({ what: 'skipped_frames' }, st.skippedFrames);
+    },
+  });
   // Calls and RTP packets are read from the live relays when scraped: nothing on the hot path.
   new Gauge({
     name: 'foyer_gateway_calls',

@@ -79,6 +79,7 @@ describe('conference with browsers', () => {
     expect(c.admitted(guest.w)).toBe(false);
     await tick();
     expect(reports.at(-1)).toEqual({
+      seq: expect.any(Number),
       status: 'waiting',
       participants: [{ id: 'g1', kind: 'guest', name: 'name g1', waiting: true }],
     });

@@ -294,8 +294,10 @@ describe('Janus restart', () => {
         });
         return metricValue(await res.text(), 'foyer_gateway_rtp_packets', { leg: 'from_janus' });
       };
+      const beforeRestart = moderator.messages.length;
       expect((await runStack(['restart', 'janus'], env)).code).toBe(0);
-      await moderator.state((s) => callers(s)[0]?.waiting === true, 15_000);
+      // The gateway may notice the outage, and Janus come back, before the restart command returns.
+      await moderator.stateSince(beforeRestart, (s) => callers(s)[0]?.waiting === true, 15_000);
       await moderator.state((s) => callers(s)[0]?.waiting === false, 30_000);
       const before = await fromJanus();
       await eventually(async () => (await fromJanus()) > before + 20, 'mix audio from the new Janus room');

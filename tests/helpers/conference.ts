@@ -91,6 +91,17 @@ export class ConferenceClient {
     return (await this.future((m) => m.type === 'state' && check(m), timeoutMs)) as StateMessage;
   }
 
+  /**
+   * A state seen since message number `since` (this.messages.length at some earlier point), or
+   * the next one: for a change that may come and go while the test waits for something else (a
+   * media server that restarts faster than the restart command returns).
+   */
+  async stateSince(since: number, check: (s: StateMessage) => boolean, timeoutMs = 15_000): Promise<StateMessage> {
+    const seen = this.messages.slice(since).find((m): m is StateMessage => m.type === 'state' && check(m));
+    if (seen) return seen;
+    return (await this.future((m) => m.type === 'state' && check(m), timeoutMs)) as StateMessage;
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       if (this.ws.readyState === WebSocket.CLOSED) return resolve();

@@ -161,12 +161,8 @@ export async function login(info: StackInfo, user: string, password: string): Pr
   return { userId: body.user_id, accessToken: body.access_token };
 }
 
-/** A group (room with the bot at power 100) with guest access on; resolves with its PIN. */
-export async function groupWithGuestAccess(
-  info: StackInfo,
-  owner: TestUser,
-  name: string,
-): Promise<{ roomId: string; pin: string }> {
+/** A group: a room the bot has joined, at power 100. */
+export async function newGroup(info: StackInfo, owner: TestUser, name: string): Promise<string> {
   const { room_id: roomId } = await cs<{ room_id: string }>(info, owner, 'POST', '/createRoom', {
     name,
     preset: 'private_chat',
@@ -174,6 +170,16 @@ export async function groupWithGuestAccess(
   });
   await cs(info, owner, 'POST', `/rooms/${enc(roomId)}/invite`, { user_id: info.botUserId });
   await eventually(async () => (await joinedMembers(info, owner, roomId)).includes(info.botUserId), 'the bot');
+  return roomId;
+}
+
+/** A group (room with the bot at power 100) with guest access on; resolves with its PIN. */
+export async function groupWithGuestAccess(
+  info: StackInfo,
+  owner: TestUser,
+  name: string,
+): Promise<{ roomId: string; pin: string }> {
+  const roomId = await newGroup(info, owner, name);
   await cs(info, owner, 'PUT', `/rooms/${enc(roomId)}/state/org.foyer.guest_access/`, { enabled: true });
   const pin = await eventually(
     async () =>

@@ -113,7 +113,7 @@ const CODECS = { pcmu: ['0 101', 'a=rtpmap:0 PCMU/8000'], pcma: ['8 101', 'a=rtp
  */
 export const INVITE = (
   caller = '+4930123456789',
-  o: { early?: 'optional' | 'expected'; codec?: 'pcmu' | 'pcma'; rtd?: boolean } = {},
+  o: { early?: 'optional' | 'expected'; codec?: 'pcmu' | 'pcma'; rtd?: boolean; ptimeMs?: number } = {},
 ) => `  <send retrans="500"${o.rtd ? ' start_rtd="setup"' : ''}><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -135,7 +135,7 @@ m=audio [media_port] RTP/AVP ${CODECS[o.codec ?? 'pcmu'][0]}
 ${CODECS[o.codec ?? 'pcmu'][1]}
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-16
-a=ptime:20
+a=ptime:${o.ptimeMs ?? 20}
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>

@@ -29,6 +29,7 @@ export interface StackInfo {
   gatewayUrl: string;
   internalApiSecret: string;
   janus: { url: string; apiSecret: string; roomAdminKey: string };
+  livekit: LivekitInfo;
   postgres: { adminUrl: string } | null;
   accounts: { demo: { userId: string; password: string }; admin: { userId: string; password: string } };
   /** Partner mode (`scripts/stack up --partner`, as the test stack runs): our federation endpoint. */
@@ -37,6 +38,17 @@ export interface StackInfo {
   caFile?: string;
   /** Partner mode: a second homeserver federating with ours over loopback (HTTPS, the stack's CA). */
   partner?: PartnerInfo;
+}
+
+/** The media plane: LiveKit's client URL (node A), its API key and secret, and every node. */
+export interface LivekitInfo {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  mode: 'single' | 'cluster';
+  nodes: { service: 'livekit' | 'livekit-2'; url: string; rtcTcpPort: number; udpPort: number }[];
+  /** Cluster mode: the Redis the nodes share. */
+  redis: { host: string; port: number; password: string } | null;
 }
 
 export interface PartnerInfo {

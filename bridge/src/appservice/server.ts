@@ -2,20 +2,26 @@
 // transactions here. Routes written on fastify rather than matrix-appservice because we need
 // durable transaction de-duplication across restarts (matrix-appservice only remembers the last
 // ID in memory) and schema validation at the edge.
+//
+// A transaction is answered as soon as it is recorded: its ID, digest and valid events go into
+// the database in one transaction (store.recordTransaction), Synapse gets its 200, and the
+// events are processed from that inbox (inbox.ts), each room on its own. So a busy room never
+// makes Synapse wait (it times out after 30 s and retries the whole transaction) nor holds up
+// another room's events.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken, createHttpApp, safeEqual, type Logger } from '@foyer/common';
 import { roomEventSchema, transactionSchema, type RoomEvent } from './events.ts';
-import type { BridgeStore } from '../store/store.ts';
+import type { InboxEntry, InboxStore } from '../store/store.ts';
 import type { BridgeMetrics } from '../metrics.ts';
 
 export interface AppserviceDeps {
   hsToken: string;
-  store: Pick<BridgeStore, 'isTransactionProcessed' | 'markTransactionProcessed'>;
+  store: Pick<InboxStore, 'recordTransaction'>;
   metrics: BridgeMetrics;
   log: Logger;
-  /** Handles one validated event; must be idempotent per event ID. */
-  onEvent(event: RoomEvent): Promise<void>;
+  /** Takes a recorded transaction's events for processing (the inbox); must not wait for it. */
+  accept(entries: InboxEntry[]): void;
   /** Is this user ID one of ours that exists (the bot or a known puppet)? */
   userExists(userId: string): Promise<boolean>;
 }
@@ -65,32 +71,32 @@ export function buildAppservice(deps: AppserviceDeps): FastifyInstance {
     }
   });
 
-  async function processTransaction(txnId: string, body: unknown): Promise<void> {
+  /** Record the transaction (once) and hand its events on; resolves once they are durable. */
+  async function recordTransaction(txnId: string, body: unknown): Promise<void> {
     const txn = transactionSchema.parse(body);
     const digest = transactionDigest(txn.events);
-    if (await deps.store.isTransactionProcessed(txnId, digest)) {
-      deps.metrics.transactions.inc({ outcome: 'duplicate' });
-      deps.log.debug({ txnId }, 'transaction already processed');
-      return;
-    }
+    const valid: RoomEvent[] = [];
     for (const raw of txn.events) {
       const parsed = roomEventSchema.safeParse(raw);
-      if (!parsed.success) {
+      if (parsed.success) valid.push(parsed.data);
+      else {
         deps.metrics.events.inc({ type: 'invalid' });
         deps.log.warn({ txnId, issue: parsed.error.issues[0]?.message }, 'skipping an event of unexpected shape');
-        continue;
-      }
-      deps.metrics.events.inc({ type: metricType(parsed.data.type) });
-      try {
-        await deps.onEvent(parsed.data);
-      } catch (err) {
-        // One event's failure must not block the rest or make Synapse replay the others.
-        deps.metrics.events.inc({ type: 'failed' });
-        deps.log.error({ err, eventId: parsed.data.event_id, type: parsed.data.type }, 'event handling failed');
       }
     }
-    await deps.store.markTransactionProcessed(txnId, digest);
-    deps.metrics.transactions.inc({ outcome: 'processed' });
+    const entries = await deps.store.recordTransaction(
+      txnId,
+      digest,
+      valid.map((e) => ({ roomId: e.room_id, event: e as unknown as Record<string, unknown> })),
+    );
+    if (!entries) {
+      deps.metrics.transactions.inc({ outcome: 'duplicate' });
+      deps.log.debug({ txnId }, 'transaction already recorded');
+      return;
+    }
+    for (const e of valid) deps.metrics.events.inc({ type: metricType(e.type) });
+    deps.metrics.transactions.inc({ outcome: 'recorded' });
+    deps.accept(entries);
   }
 
   const onTransaction = async (req: FastifyRequest<{ Params: { txnId: string } }>, reply: FastifyReply) => {
@@ -98,10 +104,10 @@ export function buildAppservice(deps: AppserviceDeps): FastifyInstance {
     if (!transactionSchema.safeParse(req.body).success) {
       return matrixError(reply, 400, 'M_BAD_JSON', 'a transaction needs an "events" array');
     }
-    // A retry can arrive while the first delivery is still being processed: share its work.
+    // A retry can arrive while the first delivery is still being recorded: share its work.
     let work = inFlight.get(txnId);
     if (!work) {
-      work = processTransaction(txnId, req.body).finally(() => inFlight.delete(txnId));
+      work = recordTransaction(txnId, req.body).finally(() => inFlight.delete(txnId));
       inFlight.set(txnId, work);
     }
     try {

@@ -81,6 +81,11 @@ export class CoalescingStateWriter {
     return true;
   }
 
+  /** Has this process written the room's content (so an unchanged report needs no write)? */
+  knows(roomId: string): boolean {
+    return this.lastWritten.has(roomId) || this.timers.has(roomId);
+  }
+
   forget(roomId: string): void {
     clearTimeout(this.timers.get(roomId));
     this.timers.delete(roomId);

@@ -7,6 +7,7 @@ import type { MatrixCalls } from '../matrix/api.ts';
 import type { BridgeStore } from '../store/store.ts';
 import type { CoalescingStateWriter } from './conference-state.ts';
 import type { Identities } from './identity.ts';
+import type { Presence } from './presence.ts';
 
 export interface GroupManagerOptions {
   api: MatrixCalls;
@@ -29,10 +30,13 @@ export class LiveConferences {
   readonly reportedAt = new Map<string, number>();
   /** Rooms whose conference has no media server now. */
   readonly mediaUnavailable = new Set<string>();
+  /** The sequence number of the last report applied per room: changes must follow it. */
+  readonly seq = new Map<string, number>();
 
   forget(roomId: string): void {
     this.reportedAt.delete(roomId);
     this.mediaUnavailable.delete(roomId);
+    this.seq.delete(roomId);
   }
 }
 
@@ -50,4 +54,6 @@ export interface GroupContext {
   readonly serial: KeyedSerialQueue;
   readonly writer: CoalescingStateWriter;
   readonly live: LiveConferences;
+  /** Virtual users' joins and leaves, carried out off the room's queue. */
+  readonly presence: Presence;
 }

@@ -2,7 +2,20 @@
 // lookups by PIN and link, the group's details, conference reports (mirrored into the store,
 // the room's virtual users and org.foyer.conference), resets and re-syncs after losing the
 // gateway, and the room's chat relayed to web guests.
-import type { ChatMessage, ConferenceReport, ConferenceSnapshot, GroupInfo, GroupPinAccess } from '@foyer/common';
+//
+// Conference reports come whole (the first, and after a gap) or as changes since the last one
+// applied (their `since` must be that report's `seq`, else ResyncNeededError: the gateway sends
+// the whole conference). Only what changed is written. A report whose sender has given up
+// waiting (its deadline passed) before the room's queue reached it is not applied: the gateway's
+// next changes start from what the bridge last confirmed, so nothing is lost.
+import type {
+  ChatMessage,
+  ConferenceChanges,
+  ConferenceReport,
+  ConferenceSnapshot,
+  GroupInfo,
+  GroupPinAccess,
+} from '@foyer/common';
 import { toChatMessage } from '../chat/relay.ts';
 import type { RoomEvent } from '../appservice/events.ts';
 import type { Group } from '../store/store.ts';
@@ -13,6 +26,16 @@ import { VirtualUsers } from './virtual-users.ts';
 
 export class UnknownGroupError extends Error {
   override name = 'UnknownGroupError';
+}
+
+/** Changes that do not follow the last report applied: the whole conference is needed. */
+export class ResyncNeededError extends Error {
+  override name = 'ResyncNeededError';
+}
+
+/** The sender gave up waiting before the work began: nothing was done. */
+export class ExpiredError extends Error {
+  override name = 'ExpiredError';
 }
 
 const IDLE: ConferenceReport = { status: 'idle', participants: [] };
@@ -73,28 +96,63 @@ export class GatewayRequests extends GroupPart {
 
   // ---- conference reports ----------------------------------------------------------------------
 
-  /** The gateway's report of a conference: status, and who is in it or waiting. */
-  reportConference(roomId: string, report: ConferenceReport): Promise<void> {
+  /** The gateway's whole report of a conference: status, and who is in it or waiting. */
+  reportConference(roomId: string, report: ConferenceReport, deadline?: number): Promise<void> {
     this.c.live.reportedAt.set(roomId, Date.now());
-    return this.applyReport(roomId, report);
+    return this.applyReport(roomId, report, undefined, deadline);
+  }
+
+  /** What changed since the report the gateway last had confirmed. */
+  reportChanges(roomId: string, changes: ConferenceChanges, deadline?: number): Promise<void> {
+    const { live, serial } = this.c;
+    live.reportedAt.set(roomId, Date.now());
+    return serial(roomId, async () => {
+      if (deadline !== undefined && Date.now() > deadline) throw new ExpiredError(roomId);
+      const group = await this.c.o.store.getGroup(roomId);
+      if (!group) throw new UnknownGroupError(roomId);
+      if (live.seq.get(roomId) !== changes.since) throw new ResyncNeededError(roomId);
+      const status = await this.setStatus(group, changes.status, changes.media);
+      const people = await this.puppets.applyChanges(roomId, changes);
+      live.seq.set(roomId, changes.seq);
+      if (status || people || !this.c.writer.knows(roomId)) this.c.writer.schedule(roomId);
+    });
+  }
+
+  /** Status and media as reported; true when either changed. */
+  private async setStatus(group: Group, status: ConferenceReport['status'], media: ConferenceReport['media']) {
+    const { live } = this.c;
+    const wasUnavailable = live.mediaUnavailable.has(group.roomId);
+    if (media === 'unavailable') live.mediaUnavailable.add(group.roomId);
+    else live.mediaUnavailable.delete(group.roomId);
+    if (group.conferenceStatus !== status) await this.c.o.store.setConferenceStatus(group.roomId, status);
+    return group.conferenceStatus !== status || wasUnavailable !== (media === 'unavailable');
   }
 
   /**
    * Mirror a report into the store and the room. With `unlessReportedSince`, a room the gateway
    * reported on itself after that moment is left as it is: that report is newer than ours.
    */
-  private applyReport(roomId: string, report: ConferenceReport, unlessReportedSince?: number): Promise<void> {
+  private applyReport(
+    roomId: string,
+    report: ConferenceReport,
+    unlessReportedSince?: number,
+    deadline?: number,
+  ): Promise<void> {
     const { live, serial, writer } = this.c;
     return serial(roomId, async () => {
+      if (deadline !== undefined && Date.now() > deadline) throw new ExpiredError(roomId);
       if (unlessReportedSince !== undefined && (live.reportedAt.get(roomId) ?? -Infinity) >= unlessReportedSince)
         return;
-      const { store } = this.c.o;
-      if (!(await store.getGroup(roomId))) throw new UnknownGroupError(roomId);
-      await store.setConferenceStatus(roomId, report.status);
-      if (report.media === 'unavailable') live.mediaUnavailable.add(roomId);
-      else live.mediaUnavailable.delete(roomId);
-      await this.puppets.follow(roomId, report.participants);
-      writer.schedule(roomId);
+      const group = await this.c.o.store.getGroup(roomId);
+      if (!group) throw new UnknownGroupError(roomId);
+      const status = await this.setStatus(group, report.status, report.media);
+      const people = await this.puppets.follow(roomId, report.participants);
+      // Without a number (a reset, a re-sync snapshot) changes cannot follow: the next ones get a 409.
+      if (report.seq === undefined) live.seq.delete(roomId);
+      else live.seq.set(roomId, report.seq);
+      // (After a restart the room's content is written once even if nothing changed: a write
+      // may have been pending when the bridge stopped.)
+      if (status || people || !writer.knows(roomId)) writer.schedule(roomId);
     });
   }
 

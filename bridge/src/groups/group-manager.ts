@@ -6,6 +6,7 @@
 // nothing.
 import {
   keyedSerialQueue,
+  type ConferenceChanges,
   type ConferenceReport,
   type ConferenceSnapshot,
   type GroupInfo,
@@ -18,12 +19,13 @@ import { LiveConferences, type GroupContext, type GroupManagerOptions } from './
 import { GatewayRequests } from './gateway-requests.ts';
 import { GuestMode } from './guest-mode.ts';
 import { CONFERENCE_EVENT, GUEST_ACCESS_EVENT } from './power.ts';
+import { Presence } from './presence.ts';
 import { parseGroupEvent, type GroupEvent } from './room-events.ts';
 import { RoomLifecycle, type GroupRooms } from './room-lifecycle.ts';
 import { VirtualUsers } from './virtual-users.ts';
 
 export type { GroupManagerOptions } from './context.ts';
-export { UnknownGroupError } from './gateway-requests.ts';
+export { ExpiredError, ResyncNeededError, UnknownGroupError } from './gateway-requests.ts';
 export { WIDGET_ID, type GroupRooms } from './room-lifecycle.ts';
 
 type MemberEvent = Extract<GroupEvent, { kind: 'member' }>;
@@ -56,7 +58,8 @@ export class GroupManager implements GroupRooms {
         await o.api.sendState(roomId, CONFERENCE_EVENT, '', content);
       },
     });
-    this.c = { o, serial: keyedSerialQueue(), writer, live };
+    const presence = new Presence({ api: o.api, log: o.log, localpartOf: (u) => o.ids.localpartOf(u) });
+    this.c = { o, serial: keyedSerialQueue(), writer, live, presence };
     this.rooms = new RoomLifecycle(this.c);
     this.puppets = new VirtualUsers(this.c);
     this.guestMode = new GuestMode(this.c);
@@ -190,8 +193,22 @@ export class GroupManager implements GroupRooms {
     return this.gatewaySide.lookupToken(token);
   }
 
-  reportConference(roomId: string, report: ConferenceReport): Promise<void> {
-    return this.gatewaySide.reportConference(roomId, report);
+  reportConference(roomId: string, report: ConferenceReport, deadline?: number): Promise<void> {
+    return this.gatewaySide.reportConference(roomId, report, deadline);
+  }
+
+  reportChanges(roomId: string, changes: ConferenceChanges, deadline?: number): Promise<void> {
+    return this.gatewaySide.reportChanges(roomId, changes, deadline);
+  }
+
+  /** Virtual users whose join or leave is not yet carried out. */
+  puppetBacklog(): number {
+    return this.c.presence.backlog;
+  }
+
+  /** Virtual users' joins and leaves not yet carried out are done (tests). */
+  presenceIdle(): Promise<void> {
+    return this.c.presence.idle();
   }
 
   resetConferences(o: { unlessReportedSince?: number } = {}): Promise<number> {

@@ -1,13 +1,14 @@
 // Virtual users (puppets) stand for the guests and callers of a group's conference in its room:
-// they are registered in our namespace, named, invited and joined when a participant appears,
-// and leave when the participant does. A member who kicks one ends that participant's session.
-import type { ConferenceReport } from '@foyer/common';
-import { MatrixError } from '../matrix/api.ts';
+// they are registered in our namespace, invited and joined (named in their member event) when a
+// participant appears, and leave when the participant does — carried out by presence.ts, off the
+// room's queue. A member who kicks one ends that participant's session. Only what changed is
+// written to the store.
+import type { ConferenceChanges, ReportedParticipant } from '@foyer/common';
 import type { Participant, ParticipantKind } from '../store/store.ts';
 import { GroupPart } from './context.ts';
 import { guestDisplayName, phoneDisplayName } from './puppets.ts';
 
-type Reported = ConferenceReport['participants'][number];
+type Reported = ReportedParticipant;
 
 export class VirtualUsers extends GroupPart {
   /** The name a reported participant's virtual user shows (callers' numbers masked if so set). */
@@ -15,36 +16,20 @@ export class VirtualUsers extends GroupPart {
     return r.kind === 'guest' ? guestDisplayName(r.name) : phoneDisplayName(r.number, this.c.o.maskCallerNumbers);
   }
 
-  /** A new participant's virtual user joins the room; a failure is logged, the conference goes on. */
-  async add(roomId: string, kind: ParticipantKind, participantId: string, displayName: string): Promise<void> {
-    const { api, ids, log } = this.c.o;
-    const userId = ids.virtualUserId(kind, participantId);
-    try {
-      await api.registerVirtualUser(ids.localpartOf(userId));
-      await api.setDisplayName(userId, displayName);
-      await this.join(roomId, userId);
-    } catch (err) {
-      // The conference goes on without the room showing this participant; say why.
-      log.error({ err: (err as Error).message, roomId, userId }, 'could not join the virtual user to the room');
-    }
+  /** A new participant's virtual user joins the room (soon; a failure is logged, the conference goes on). */
+  add(roomId: string, kind: ParticipantKind, participantId: string, displayName: string): void {
+    this.c.presence.join(roomId, this.c.o.ids.virtualUserId(kind, participantId), displayName);
   }
 
-  /** Invite (the room is private) and join as the virtual user. */
+  /** Invite and join as the virtual user now, under its participant's name (the outbox's repair). */
   async join(roomId: string, userId: string): Promise<void> {
-    try {
-      await this.c.o.api.invite(roomId, userId);
-    } catch (err) {
-      // Already invited or joined is fine; anything else shows up at the join.
-      if (!(err instanceof MatrixError && err.httpStatus === 403)) throw err;
-    }
-    await this.c.o.api.join(roomId, userId);
+    const participantId = this.c.o.ids.participantOf(userId);
+    const p = (await this.c.o.store.getParticipants(roomId)).find((x) => x.participantId === participantId);
+    await this.c.presence.joinRoom(roomId, userId, p?.displayName);
   }
 
-  async remove(roomId: string, p: Participant): Promise<void> {
-    const userId = this.c.o.ids.virtualUserId(p.kind, p.participantId);
-    await this.c.o.api.leave(roomId, userId).catch((err: unknown) => {
-      this.c.o.log.warn({ err: (err as Error).message, roomId, userId }, 'virtual user could not leave');
-    });
+  remove(roomId: string, p: Participant): void {
+    this.c.presence.leave(roomId, this.c.o.ids.virtualUserId(p.kind, p.participantId));
   }
 
   /** Old PIN and link are gone: whoever came in with them leaves now. */
@@ -52,7 +37,7 @@ export class VirtualUsers extends GroupPart {
     const { gateway, store } = this.c.o;
     gateway.notify({ type: 'group.revoked', roomId });
     for (const p of await store.getParticipants(roomId)) {
-      await this.remove(roomId, p);
+      this.remove(roomId, p);
       await store.deleteParticipant(roomId, p.participantId);
     }
   }
@@ -75,24 +60,56 @@ export class VirtualUsers extends GroupPart {
   }
 
   /**
-   * Bring the room's virtual users in line with a report: new participants join, known ones
-   * are updated, the ones no longer reported leave. A participant a member kicked stays out
-   * (the gateway is ending that session).
+   * Bring the room's virtual users in line with a whole report: new participants join, changed
+   * ones are updated, the ones no longer reported leave. A participant a member kicked stays out
+   * (the gateway is ending that session). Returns whether anything changed.
    */
-  async follow(roomId: string, reported: Reported[]): Promise<void> {
-    const { store } = this.c.o;
-    const known = new Map((await store.getParticipants(roomId)).map((p) => [p.participantId, p]));
+  async follow(roomId: string, reported: Reported[]): Promise<boolean> {
+    const known = new Map((await this.c.o.store.getParticipants(roomId)).map((p) => [p.participantId, p]));
+    let changed = false;
     for (const r of reported) {
-      const before = known.get(r.id);
+      changed = (await this.upsert(roomId, known.get(r.id), r)) || changed;
       known.delete(r.id);
-      if (before?.removed) continue;
-      const displayName = this.displayName(r);
-      await store.upsertParticipant(roomId, { participantId: r.id, kind: r.kind, displayName, waiting: r.waiting });
-      if (!before) await this.add(roomId, r.kind, r.id, displayName);
     }
     for (const gone of known.values()) {
-      if (!gone.removed) await this.remove(roomId, gone);
-      await store.deleteParticipant(roomId, gone.participantId);
+      await this.gone(roomId, gone);
+      changed = true;
     }
+    return changed;
+  }
+
+  /** Apply a report's changes (idempotent: a participant already as reported is left alone). */
+  async applyChanges(roomId: string, c: Pick<ConferenceChanges, 'joined' | 'changed' | 'left'>): Promise<boolean> {
+    const known = new Map((await this.c.o.store.getParticipants(roomId)).map((p) => [p.participantId, p]));
+    let changed = false;
+    for (const r of [...c.joined, ...c.changed]) changed = (await this.upsert(roomId, known.get(r.id), r)) || changed;
+    for (const id of c.left) {
+      const gone = known.get(id);
+      if (!gone) continue;
+      await this.gone(roomId, gone);
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Store a reported participant if new or changed; a new one's virtual user joins. */
+  private async upsert(roomId: string, before: Participant | undefined, r: Reported): Promise<boolean> {
+    if (before?.removed) return false;
+    const displayName = this.displayName(r);
+    if (before && before.kind === r.kind && before.displayName === displayName && before.waiting === r.waiting)
+      return false;
+    await this.c.o.store.upsertParticipant(roomId, {
+      participantId: r.id,
+      kind: r.kind,
+      displayName,
+      waiting: r.waiting,
+    });
+    if (!before) this.add(roomId, r.kind, r.id, displayName);
+    return true;
+  }
+
+  private async gone(roomId: string, p: Participant): Promise<void> {
+    if (!p.removed) this.remove(roomId, p);
+    await this.c.o.store.deleteParticipant(roomId, p.participantId);
   }
 }

@@ -43,8 +43,15 @@ export class MatrixApi {
     });
   }
 
-  async join(roomId: string, as?: string): Promise<void> {
-    await this.request(Method.Post, `/rooms/${enc(roomId)}/join`, { as, body: {} });
+  /**
+   * Join as the bot or a virtual user. `content` goes into the member event: a display name set
+   * here names the user in this room without a profile request (Synapse keeps per-room profiles
+   * unless allow_per_room_profiles is off, when the global profile — the localpart — shows).
+   * That takes `POST /join/{roomIdOrAlias}`: Synapse's `/rooms/{roomId}/join` keeps only `reason`.
+   */
+  async join(roomId: string, as?: string, content?: { displayname?: string }): Promise<void> {
+    if (content) await this.request(Method.Post, `/join/${enc(roomId)}`, { as, body: content });
+    else await this.request(Method.Post, `/rooms/${enc(roomId)}/join`, { as, body: {} });
   }
 
   async leave(roomId: string, as?: string, reason?: string): Promise<void> {

@@ -6,6 +6,7 @@ import type {
   FixedRoomFields,
   Group,
   GuestCredentials,
+  InboxEntry,
   Member,
   OutboxMessage,
   Participant,
@@ -34,6 +35,18 @@ interface OutboxRow {
   attempts: number;
   event_id: string | null;
 }
+
+interface InboxRow {
+  id: string | number;
+  room_id: string;
+  event: Record<string, unknown> | string;
+}
+
+const toInboxEntry = (r: InboxRow): InboxEntry => ({
+  id: Number(r.id),
+  roomId: r.room_id,
+  event: typeof r.event === 'string' ? (JSON.parse(r.event) as Record<string, unknown>) : r.event,
+});
 
 const toGroup = (r: GroupRow): Group => ({
   roomId: r.room_id,
@@ -134,17 +147,49 @@ export class KnexBridgeStore implements BridgeStore {
     this.db = db;
   }
 
-  async isTransactionProcessed(txnId: string, digest: string): Promise<boolean> {
-    const row = (await this.db('appservice_transactions').where({ txn_id: txnId }).first('digest')) as
-      { digest: string | null } | undefined;
-    return row !== undefined && row.digest === digest;
+  async recordTransaction(
+    txnId: string,
+    digest: string,
+    events: { roomId: string; event: Record<string, unknown> }[],
+  ): Promise<InboxEntry[] | undefined> {
+    return this.db.transaction(async (trx) => {
+      // (A retry arriving meanwhile shares this delivery's work: appservice/server.ts.)
+      const row = (await trx('appservice_transactions').where({ txn_id: txnId }).first('digest')) as
+        { digest: string | null } | undefined;
+      if (row !== undefined && row.digest === digest) return undefined;
+      await trx('appservice_transactions')
+        .insert({ txn_id: txnId, digest })
+        .onConflict('txn_id')
+        .merge({ digest, processed_at: trx.fn.now() });
+      const rows: InboxRow[] = [];
+      // In chunks: one statement's parameters are bounded (Synapse sends up to 100 events anyway).
+      for (let i = 0; i < events.length; i += 1000) {
+        const chunk = events.slice(i, i + 1000).map((e) => ({ room_id: e.roomId, event: JSON.stringify(e.event) }));
+        rows.push(
+          ...((await trx('appservice_inbox').insert(chunk).returning(['id', 'room_id', 'event'])) as InboxRow[]),
+        );
+      }
+      return rows.map(toInboxEntry).sort((a, b) => a.id - b.id);
+    });
   }
 
-  async markTransactionProcessed(txnId: string, digest: string): Promise<void> {
-    await this.db('appservice_transactions')
-      .insert({ txn_id: txnId, digest })
-      .onConflict('txn_id')
-      .merge({ digest, processed_at: this.db.fn.now() });
+  async inboxEntries(roomId: string, afterId: number, limit: number): Promise<InboxEntry[]> {
+    const rows = (await this.db('appservice_inbox')
+      .where({ room_id: roomId })
+      .andWhere('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .select('id', 'room_id', 'event')) as InboxRow[];
+    return rows.map(toInboxEntry);
+  }
+
+  async inboxRooms(): Promise<string[]> {
+    const rows = (await this.db('appservice_inbox').distinct('room_id')) as { room_id: string }[];
+    return rows.map((r) => r.room_id);
+  }
+
+  async removeInboxEntries(ids: number[]): Promise<void> {
+    if (ids.length) await this.db('appservice_inbox').whereIn('id', ids).delete();
   }
 
   async pruneTransactions(olderThan: Date): Promise<number> {

@@ -152,4 +152,23 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: '006_appservice_inbox',
+    async up(db) {
+      // The appservice inbox: a transaction's events, written with its ID in one database
+      // transaction before Synapse is answered, and deleted once processed. Synapse is answered
+      // at once; each room's events are then processed in order, rooms independently; after a
+      // restart whatever is left here is processed.
+      await db.schema.createTable('appservice_inbox', (t) => {
+        t.bigIncrements('id');
+        t.text('room_id').notNullable();
+        t.jsonb('event').notNullable();
+        t.timestamp('received_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+        t.index(['room_id', 'id']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('appservice_inbox');
+    },
+  },
 ];

@@ -49,10 +49,16 @@ export interface GuestCredentials {
   moderatorPin: string | null;
 }
 
-export interface BridgeStore extends FixedRoomStore {
-  /** True when this transaction (ID and digest of its events) was already processed. */
-  isTransactionProcessed(txnId: string, digest: string): Promise<boolean>;
-  markTransactionProcessed(txnId: string, digest: string): Promise<void>;
+/** An event of an appservice transaction, recorded and not yet processed (the inbox). */
+export interface InboxEntry {
+  /** Increasing in the order events arrived: a room's events are processed in this order. */
+  id: number;
+  roomId: string;
+  /** The room event as validated at the edge (appservice/events.ts). */
+  event: Record<string, unknown>;
+}
+
+export interface BridgeStore extends FixedRoomStore, InboxStore {
   /** Forget transaction IDs older than this (Synapse retries for minutes, not days). */
   pruneTransactions(olderThan: Date): Promise<number>;
 
@@ -91,6 +97,28 @@ export interface BridgeStore extends FixedRoomStore {
   pendingMessages(limit: number): Promise<OutboxMessage[]>;
   markMessageSent(id: number, eventId: string): Promise<void>;
   markMessageAttempt(id: number, error: string, failed: boolean): Promise<void>;
+}
+
+/**
+ * The appservice inbox: a transaction's events are recorded with its ID in one database
+ * transaction before Synapse gets its 200, and processed (per room, in order) from here.
+ */
+export interface InboxStore {
+  /**
+   * Record a transaction: its ID and digest (so a replay is recognised, also after a restart) and
+   * its events, atomically. Undefined when this transaction (ID and digest) was recorded before.
+   */
+  recordTransaction(
+    txnId: string,
+    digest: string,
+    events: { roomId: string; event: Record<string, unknown> }[],
+  ): Promise<InboxEntry[] | undefined>;
+  /** A room's unprocessed events after `afterId`, oldest first. */
+  inboxEntries(roomId: string, afterId: number, limit: number): Promise<InboxEntry[]>;
+  /** Rooms with unprocessed events (to resume after a restart). */
+  inboxRooms(): Promise<string[]>;
+  /** These events are processed: forget them. */
+  removeInboxEntries(ids: number[]): Promise<void>;
 }
 
 /** A fixed conference room: its own extension and PIN, backed by a group the bot created. */

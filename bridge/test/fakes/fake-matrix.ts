@@ -63,10 +63,11 @@ export class FakeMatrix implements MatrixCalls {
     return this.rooms.get(roomId)?.notices ?? [];
   }
 
-  async join(roomId: string, as?: string): Promise<void> {
+  async join(roomId: string, as?: string, content?: { displayname?: string }): Promise<void> {
     const who = as ?? this.botUserId;
     this.calls.push(`join ${roomId} ${who}`);
     this.setMembership(roomId, who, who, 'join');
+    if (content?.displayname !== undefined) this.displayNames.set(who, content.displayname);
   }
 
   async leave(roomId: string, as?: string): Promise<void> {
@@ -116,10 +117,12 @@ export class FakeMatrix implements MatrixCalls {
   }
 
   async registerVirtualUser(localpart: string): Promise<void> {
+    this.calls.push(`register ${localpart}`);
     this.registered.add(localpart);
   }
 
   async setDisplayName(userId: string, displayname: string): Promise<void> {
+    this.calls.push(`setDisplayName ${userId}`);
     this.displayNames.set(userId, displayname);
   }
 

@@ -31,11 +31,34 @@ export class MemoryStore implements S.BridgeStore {
 
   // ---- transactions ----------------------------------------------------------------------------
 
-  async isTransactionProcessed(txnId: string, digest: string): Promise<boolean> {
-    return this.transactions.get(txnId)?.digest === digest;
-  }
-  async markTransactionProcessed(txnId: string, digest: string): Promise<void> {
+  /** The appservice inbox: recorded, unprocessed events by ID. */
+  readonly inbox = new Map<number, S.InboxEntry>();
+  private nextInboxId = 1;
+
+  async recordTransaction(
+    txnId: string,
+    digest: string,
+    events: { roomId: string; event: Record<string, unknown> }[],
+  ): Promise<S.InboxEntry[] | undefined> {
+    if (this.transactions.get(txnId)?.digest === digest) return undefined;
     this.transactions.set(txnId, { digest, at: new Date() });
+    return events.map((e) => {
+      const entry = { id: this.nextInboxId++, roomId: e.roomId, event: structuredClone(e.event) };
+      this.inbox.set(entry.id, entry);
+      return entry;
+    });
+  }
+  async inboxEntries(roomId: string, afterId: number, limit: number): Promise<S.InboxEntry[]> {
+    return [...this.inbox.values()]
+      .filter((e) => e.roomId === roomId && e.id > afterId)
+      .sort((a, b) => a.id - b.id)
+      .slice(0, limit);
+  }
+  async inboxRooms(): Promise<string[]> {
+    return [...new Set([...this.inbox.values()].map((e) => e.roomId))];
+  }
+  async removeInboxEntries(ids: number[]): Promise<void> {
+    for (const id of ids) this.inbox.delete(id);
   }
   async pruneTransactions(olderThan: Date): Promise<number> {
     let n = 0;

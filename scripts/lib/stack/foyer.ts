@@ -136,9 +136,19 @@ function ensureClientBuild(l: StackLayout): void {
   if (r.status !== 0) throw new StackError(`web: building the client failed:\n${(r.stderr || r.stdout).slice(-2000)}`);
 }
 
+/**
+ * Memory of our services when idle (bench/memory.ts, figures in bench/README.md): V8 grows the
+ * young generation to 2 × 64 MB on a big machine during a burst and keeps it until a full
+ * collection, which an idle service may never run; glibc keeps what V8's compiler threads freed
+ * (PGlite's WebAssembly is compiled in the background) unless told to give it back.
+ */
+const NODE_MEMORY_FLAGS = ['--max-semi-space-size=16'];
+const MEMORY_ENV = { MALLOC_TRIM_THRESHOLD_: String(1024 * 1024) };
+
 export async function startFoyerService(l: StackLayout, name: FoyerService): Promise<void> {
   if (name === 'web') ensureClientBuild(l);
   const svc = FOYER_SERVICES[name];
-  const pid = startProcess(l, name, process.execPath, [join(l.root, svc.entry), '--config', l.configFile]);
+  const args = [...NODE_MEMORY_FLAGS, join(l.root, svc.entry), '--config', l.configFile];
+  const pid = startProcess(l, name, process.execPath, args, { env: { ...MEMORY_ENV, ...process.env } });
   await waitReady(l, name, pid, () => httpOk(svc.health(l)), 60_000);
 }

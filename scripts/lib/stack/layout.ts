@@ -4,7 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** Ports a stack takes from its base: TCP services below +100, UDP ranges up to +3999. */
+/**
+ * Ports a stack takes from its base: TCP services and LiveKit's single UDP ports below +200,
+ * UDP ranges from +1000 to +3999.
+ */
 export const STACK_PORT_SPAN = 4000;
 
 /** Linux's ephemeral range (outgoing connections take ports from it), or undefined elsewhere. */
@@ -28,6 +31,8 @@ export function portBaseProblem(base: number, ephemeral: [number, number] | unde
 }
 
 export type DbMode = 'postgres' | 'embedded';
+/** The media plane: one LiveKit node (the default), or two sharing a Redis (`up --media cluster`). */
+export type MediaMode = 'single' | 'cluster';
 
 export interface StackLayout {
   root: string;
@@ -46,6 +51,13 @@ export interface StackLayout {
     postgres: number;
     janus: number;
     janusAdmin: number;
+    /** LiveKit node A (the only one by default): signalling (HTTP/WebSocket) and ICE over TCP. */
+    livekit: number;
+    livekitRtc: number;
+    /** Cluster mode only: LiveKit node B, and the Redis both nodes share. */
+    livekit2: number;
+    livekit2Rtc: number;
+    redis: number;
     appservice: number;
     bridgeApi: number;
     gateway: number;
@@ -54,6 +66,8 @@ export interface StackLayout {
   };
   /** UDP ranges: Janus ICE (browsers), AudioBridge plain RTP (its own range), gateway relay. */
   rtp: { janusIce: [number, number]; audioBridge: [number, number]; gateway: [number, number] };
+  /** Single UDP ports: each LiveKit node muxes all its ICE over one (however many participants). */
+  udp: { livekit: number; livekit2: number };
   configFile: string;
   registrationFile: string;
   stackJson: string;
@@ -94,6 +108,11 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       postgres: p(32),
       janus: p(188),
       janusAdmin: p(189),
+      livekit: p(70),
+      livekitRtc: p(71),
+      livekit2: p(73),
+      livekit2Rtc: p(74),
+      redis: p(76),
       appservice: p(90),
       bridgeApi: p(91),
       gateway: p(92),
@@ -101,6 +120,7 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       web: p(80),
     },
     rtp: { janusIce: [p(1000), p(1999)], audioBridge: [p(2000), p(2999)], gateway: [p(3000), p(3999)] },
+    udp: { livekit: p(72), livekit2: p(75) },
     configFile: join(dir, 'foyer.yaml'),
     // The developer's stack uses the repo's registration/ folder (as production does); other
     // stacks keep theirs inside their own folder.
@@ -116,4 +136,9 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
 /** Every TCP port of ours, for the "nothing left listening" check. */
 export function tcpPorts(l: StackLayout): number[] {
   return Object.values(l.ports);
+}
+
+/** Every single UDP port of ours (SIP, LiveKit's muxes), for the same check; ranges are in `rtp`. */
+export function udpPorts(l: StackLayout): number[] {
+  return [l.ports.sip, ...Object.values(l.udp)];
 }

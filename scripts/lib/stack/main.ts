@@ -1,4 +1,4 @@
-// scripts/stack up [--db postgres|embedded] [--partner] | down | status | start|stop|restart <service> | reset
+// scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster] | down | status | start|stop|restart <service> | reset
 // The whole Foyer system on loopback with generated config. See README.md (and
 // docs/federation.md for --partner, a second homeserver federating with ours).
 import { rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -15,9 +15,10 @@ import {
   writeFoyerConfig,
 } from './foyer.ts';
 import { janusUrl, startJanus } from './janus.ts';
-import { stackLayout, tcpPorts, type DbMode, type StackLayout } from './layout.ts';
+import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type StackLayout } from './layout.ts';
+import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
-import { logFile, portAnswers, portFree, runningPid, stopProcess } from './proc.ts';
+import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';
 import { assertPortsMatch, initState, loadState, saveState, type StackState } from './state.ts';
 import {
   ensureBotAdmin,
@@ -32,33 +33,63 @@ import {
 import { caFile } from './tls.ts';
 
 /** Start order; stopped in reverse. */
-const SERVICES = ['postgres', 'synapse', 'partner-synapse', 'janus', 'bridge', 'sip-gateway', 'web'] as const;
+const SERVICES = [
+  'postgres',
+  'synapse',
+  'partner-synapse',
+  'janus',
+  'redis',
+  'livekit',
+  'livekit-2',
+  'bridge',
+  'sip-gateway',
+  'web',
+] as const;
 type Service = (typeof SERVICES)[number];
+const MEDIA_SERVICES: readonly Service[] = ['redis', 'livekit', 'livekit-2'];
 
-function portsOf(l: StackLayout, s: StackState, name: Service): number[] {
+/** A service's TCP ports, and the single UDP ports it binds (checked free before it starts). */
+function portsOf(l: StackLayout, s: StackState, name: Service): { tcp: number[]; udp?: number[] } {
   const p = l.ports;
+  const node = (service: string) => livekitNodes(l, 'cluster').find((n) => n.service === service);
+  const lk = (service: string) => {
+    const n = node(service);
+    return n ? { tcp: [n.port, n.rtcTcpPort], udp: [n.udpPort] } : { tcp: [] };
+  };
   return {
-    postgres: [p.postgres],
-    synapse: s.partner ? [p.synapse, p.synapseFederation] : [p.synapse],
-    'partner-synapse': [p.partnerSynapse, p.partnerFederation],
-    janus: [p.janus, p.janusAdmin],
-    bridge: [p.appservice, p.bridgeApi],
-    'sip-gateway': [p.gateway, p.sip],
-    web: [p.web],
+    postgres: { tcp: [p.postgres] },
+    synapse: { tcp: s.partner ? [p.synapse, p.synapseFederation] : [p.synapse] },
+    'partner-synapse': { tcp: [p.partnerSynapse, p.partnerFederation] },
+    janus: { tcp: [p.janus, p.janusAdmin] },
+    redis: { tcp: [p.redis] },
+    livekit: lk('livekit'),
+    'livekit-2': lk('livekit-2'),
+    bridge: { tcp: [p.appservice, p.bridgeApi] },
+    'sip-gateway': { tcp: [p.gateway, p.sip] },
+    web: { tcp: [p.web] },
   }[name];
 }
 
 function enabled(s: StackState, name: Service): boolean {
   if (name === 'postgres') return s.db === 'postgres';
   if (name === 'partner-synapse') return s.partner !== undefined;
+  if (name === 'redis' || name === 'livekit-2') return mediaMode(s) === 'cluster';
   return true;
 }
 
 async function startService(l: StackLayout, s: StackState, name: Service): Promise<void> {
-  for (const port of portsOf(l, s, name)) {
+  const ports = portsOf(l, s, name);
+  for (const port of ports.tcp) {
     if (!(await portFree(port))) {
       throw new StackError(
         `${name}: port ${port} on ${l.host} is already in use (another stack? try "scripts/stack status", or set FOYER_PORT_BASE)`,
+      );
+    }
+  }
+  for (const port of ports.udp ?? []) {
+    if (!(await udpFree(port))) {
+      throw new StackError(
+        `${name}: UDP port ${port} is already in use (another stack? try "scripts/stack status", or set FOYER_PORT_BASE)`,
       );
     }
   }
@@ -70,6 +101,11 @@ async function startService(l: StackLayout, s: StackState, name: Service): Promi
       return startSynapse(l, s, name);
     case 'janus':
       return startJanus(l, s);
+    case 'redis':
+      return startRedis(l, s);
+    case 'livekit':
+    case 'livekit-2':
+      return startLivekit(l, s, name);
     default:
       return startFoyerService(l, name);
   }
@@ -144,6 +180,7 @@ function writeStackJson(l: StackLayout, s: StackState): void {
     gatewayUrl: gatewayUrl(l),
     internalApiSecret: s.secrets.internalApi,
     janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
+    livekit: livekitInfo(l, s),
     postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
     rtp: l.rtp,
     accounts: {
@@ -156,10 +193,29 @@ function writeStackJson(l: StackLayout, s: StackState): void {
 }
 
 /** The stack's state, new or as created; refuses options that contradict it (nothing is stopped then). */
-function stateForUp(l: StackLayout, db: DbMode | undefined, partner: boolean): StackState {
+function stateForUp(
+  l: StackLayout,
+  db: DbMode | undefined,
+  partner: boolean,
+  media: MediaMode | undefined,
+): StackState {
   // A new stack must not pick up a cluster a deleted one left in the temp folder.
   if (!loadState(l)) rmSync(pgHome(l), { recursive: true, force: true });
-  return initState(l, db, partner);
+  const s = initState(l, db, partner);
+  // The media plane keeps no data: it may change between runs, but not under running nodes.
+  if (media && media !== mediaMode(s)) {
+    const running = MEDIA_SERVICES.filter((n) => runningPid(l, n));
+    if (running.length)
+      throw new StackError(
+        `the stack in ${l.dir} runs --media ${mediaMode(s)} (${running.join(', ')}); run "scripts/stack down" first to switch to --media ${media}`,
+      );
+    s.media = media;
+    saveState(l, s);
+  } else if (!s.media) {
+    s.media = mediaMode(s);
+    saveState(l, s);
+  }
+  return s;
 }
 
 async function up(l: StackLayout, s: StackState): Promise<void> {
@@ -194,6 +250,9 @@ async function up(l: StackLayout, s: StackState): Promise<void> {
   console.log(`
 Foyer is running (${s.db === 'postgres' ? 'Postgres' : 'SQLite + embedded PGlite'}).
   Client:      ${webUrl(l)}
+  LiveKit:     ${livekitNodes(l, mediaMode(s))
+    .map((n) => `ws://${l.host}:${n.port}`)
+    .join(', ')}${mediaMode(s) === 'cluster' ? `  (cluster: Redis on ${l.host}:${l.ports.redis})` : ''}
   Homeserver:  ${homeserverUrl(l)}  (server name ${s.serverName})
   Dial-in:     sip:${s.dialInNumber.replace(/[^+0-9]/g, '')}@${l.host}:${l.ports.sip}
   Test user:   ${demo?.userId ?? '?'}  password ${demo?.password ?? '?'}${partnerLines}
@@ -207,8 +266,9 @@ async function down(l: StackLayout): Promise<void> {
     const stopped = await stopProcess(l, name, stopSignal(name));
     if (stopped) console.log(`  ${name.padEnd(15)} stopped`);
   }
-  const left: number[] = [];
-  for (const port of tcpPorts(l)) if (await portAnswers(port)) left.push(port);
+  const left: string[] = [];
+  for (const port of tcpPorts(l)) if (await portAnswers(port)) left.push(String(port));
+  for (const port of udpPorts(l)) if (!(await udpFree(port))) left.push(`${port}/udp`);
   if (left.length) console.log(`  warning: something still listens on ${left.join(', ')} (not started by this stack?)`);
 }
 
@@ -259,16 +319,24 @@ async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg:
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { db: { type: 'string' }, partner: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      db: { type: 'string' },
+      partner: { type: 'boolean' },
+      media: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [cmd, arg] = positionals;
   const l = stackLayout();
   if (values.db !== undefined && values.db !== 'postgres' && values.db !== 'embedded') {
     throw new StackError('--db takes "postgres" or "embedded"');
   }
+  if (values.media !== undefined && values.media !== 'single' && values.media !== 'cluster') {
+    throw new StackError('--media takes "single" or "cluster"');
+  }
   switch (cmd) {
     case 'up': {
-      const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true);
+      const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true, values.media as MediaMode);
       try {
         await up(l, s);
       } catch (err) {
@@ -297,10 +365,14 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] | down | status | start|stop|restart <service> | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster]
+                   | down | status | start|stop|restart <service> | reset
   up               install what is missing (scripts/setup --quick), then start every service and
                    print the client URL, dial-in URI and test account
+  --db             postgres, or embedded (SQLite + PGlite, the default; fixed at creation)
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
+  --media          single: one LiveKit node (the default); cluster: two LiveKit nodes sharing a
+                   Redis (kept for later ups; switch after scripts/stack down)
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
   FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);

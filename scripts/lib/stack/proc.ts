@@ -2,6 +2,7 @@
 // to .stack/logs/<name>.log, tracked by pid files, stopped as a group so nothing is left behind.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,6 +131,21 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     const srv = createServer();
     srv.once('error', () => resolve(false));
     srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Whether a UDP port is free on every address (a wildcard bind fails while any address of the
+ * machine has the port, e.g. LiveKit's UDP mux on the primary interface).
+ */
+export function udpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    sock.once('error', () => {
+      sock.close();
+      resolve(false);
+    });
+    sock.bind(port, '0.0.0.0', () => sock.close(() => resolve(true)));
   });
 }
 

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { randomToken } from '@foyer/config';
 import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-ids';
 import { StackError } from './errors.ts';
-import type { DbMode, StackLayout } from './layout.ts';
+import type { DbMode, MediaMode, StackLayout } from './layout.ts';
 
 export interface StackState {
   db: DbMode;
+  /** The media plane (`up --media`); absent: one LiveKit node. */
+  media?: MediaMode;
   serverName: string;
   /** The bridge's bot (`appservice.botLocalpart`), chosen at the first start; absent: the default. */
   botLocalpart?: string;
@@ -21,13 +23,25 @@ export interface StackState {
     janusAdmin: string;
     roomAdminKey: string;
     postgres: string;
-  };
+  } & MediaSecrets;
   accounts: {
     admin?: { userId: string; password: string; accessToken: string };
     demo?: { userId: string; password: string };
   };
   /** Partner mode (`up --partner`): a second homeserver federating with ours over loopback. */
   partner?: PartnerState;
+}
+
+/** LiveKit's API key and secret (tokens and its room service) and the cluster Redis's password. */
+export interface MediaSecrets {
+  livekitKey: string;
+  livekitSecret: string;
+  redis: string;
+}
+
+/** New media secrets from the CSPRNG (the LiveKit secret: 43 characters; LiveKit wants ≥ 32). */
+export function newMediaSecrets(): MediaSecrets {
+  return { livekitKey: `API${randomToken(9)}`, livekitSecret: randomToken(32), redis: randomToken(24) };
 }
 
 export interface PartnerState {
@@ -51,7 +65,14 @@ const stateFile = (l: StackLayout) => join(l.dir, 'state.json');
 
 export function loadState(l: StackLayout): StackState | undefined {
   const f = stateFile(l);
-  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as StackState) : undefined;
+  if (!existsSync(f)) return undefined;
+  const s = JSON.parse(readFileSync(f, 'utf8')) as StackState;
+  // A stack created before LiveKit joined it gets its media secrets now.
+  if (!s.secrets.livekitKey || !s.secrets.livekitSecret || !s.secrets.redis) {
+    s.secrets = { ...s.secrets, ...newMediaSecrets() };
+    saveState(l, s);
+  }
+  return s;
 }
 
 export function saveState(l: StackLayout, s: StackState): void {
@@ -127,6 +148,7 @@ export function initState(l: StackLayout, db: DbMode | undefined, partner = fals
       janusAdmin: randomToken(),
       roomAdminKey: randomToken(),
       postgres: randomToken(24),
+      ...newMediaSecrets(),
     },
     accounts: {},
   };

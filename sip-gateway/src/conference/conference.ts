@@ -16,10 +16,10 @@ import {
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
 import type { JanusService } from '../janus/janus-service.ts';
 import type { Prompts } from '../ivr/prompts.ts';
-import type { BridgeClient } from '../bridge-client.ts';
 import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
+import { ConferenceReporter, type ReportSink } from './reporter.ts';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 
@@ -34,7 +34,8 @@ const joinAnswerSchema = z.looseObject({
 export interface ConferenceDeps {
   rooms: ConferenceRooms;
   janus: JanusService;
-  bridge: Pick<BridgeClient, 'reportConference'>;
+  /** Where reports go (the bridge client; a sink without reportChanges gets whole reports only). */
+  bridge: ReportSink;
   prompts: Prompts;
   log: Logger;
   /** Our relay's address as Janus sees it. */
@@ -99,12 +100,23 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   /** Locked by a moderator (*7): nobody but moderators may enter. */
   locked = false;
   private readonly d: ConferenceDeps;
-  private reportTimer: NodeJS.Timeout | undefined;
+  private readonly reporter: ConferenceReporter;
 
-  constructor(roomId: string, deps: ConferenceDeps) {
+  /** `reporter`: the room's (kept by the manager across conferences of the same room). */
+  constructor(roomId: string, deps: ConferenceDeps, reporter?: ConferenceReporter) {
     super();
     this.roomId = roomId;
     this.d = deps;
+    this.reporter =
+      reporter ??
+      new ConferenceReporter({
+        roomId,
+        sink: deps.bridge,
+        snapshot: () => this.snapshot(),
+        log: deps.log,
+        ...(deps.reportDelayMs === undefined ? {} : { delayMs: deps.reportDelayMs }),
+      });
+    this.reporter.snapshot = () => this.snapshot();
   }
 
   get empty(): boolean {
@@ -545,23 +557,12 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   private scheduleReport(): void {
     this.emit('changed');
-    if (this.reportTimer) return;
-    this.reportTimer = setTimeout(() => {
-      this.reportTimer = undefined;
-      this.d.bridge.reportConference(this.roomId, this.snapshot()).catch((err: unknown) => {
-        this.d.log.warn(
-          { roomId: this.roomId, err: (err as Error).message },
-          'could not report the conference to the bridge',
-        );
-      });
-    }, this.d.reportDelayMs ?? 100);
+    this.reporter.schedule();
   }
 
-  /** Report now (at shutdown and when ending). */
-  async flushReport(): Promise<void> {
-    clearTimeout(this.reportTimer);
-    this.reportTimer = undefined;
-    await this.d.bridge.reportConference(this.roomId, this.snapshot());
+  /** Report now and wait for the bridge (shutdown; `whole` when the bridge may have missed some). */
+  async flushReport(whole = false): Promise<void> {
+    await this.reporter.flush(whole);
   }
 
   /** Guest access revoked: callers and guests go, members stay. */

@@ -2,9 +2,12 @@
 // to what the bridge tells us (a member kicked a caller, guest access was revoked, …).
 import type { GatewayNotification, Logger } from '@foyer/common';
 import { Conference, policyFrom, type ConferenceDeps } from './conference.ts';
+import { ConferenceReporter } from './reporter.ts';
 
 export class ConferenceManager {
   private readonly conferences = new Map<string, Conference>();
+  /** One per room ever hosted: a room's reports keep one sequence across its conferences. */
+  private readonly reporters = new Map<string, ConferenceReporter>();
   private readonly deps: ConferenceDeps;
   private readonly log: Logger;
 
@@ -22,7 +25,18 @@ export class ConferenceManager {
   get(roomId: string): Conference {
     let c = this.conferences.get(roomId);
     if (!c) {
-      c = new Conference(roomId, this.deps);
+      let reporter = this.reporters.get(roomId);
+      if (!reporter) {
+        reporter = new ConferenceReporter({
+          roomId,
+          sink: this.deps.bridge,
+          snapshot: () => ({ status: 'idle', participants: [] }),
+          log: this.log,
+          ...(this.deps.reportDelayMs === undefined ? {} : { delayMs: this.deps.reportDelayMs }),
+        });
+        this.reporters.set(roomId, reporter);
+      }
+      c = new Conference(roomId, this.deps, reporter);
       this.conferences.set(roomId, c);
     }
     return c;

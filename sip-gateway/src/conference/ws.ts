@@ -283,7 +283,8 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
                 { err: (err as Error).message, status, txnId },
                 'guest chat message queued: the bridge is not answering',
               );
-            if (status === 404) await c.flushReport().catch(() => undefined);
+            // The bridge does not know this participant: it gets the whole conference again.
+            if (status === 404) await c.flushReport(true).catch(() => undefined);
             await new Promise((r) => setTimeout(r, CHAT_RETRY_MS[Math.min(attempt, CHAT_RETRY_MS.length - 1)]));
           }
         }

@@ -10,6 +10,7 @@ import { FrameAssembler, InboundSequence, MIX_FRAME_BYTES } from './frames.ts';
 import { DtmfReceiver } from './rfc4733.ts';
 import { parseRtp, RtpStream, type RtpPacket } from './rtp.ts';
 import type { UdpPortPool } from './ports.ts';
+import { mediaClock, type MediaClock } from './clock.ts';
 
 const FRAME_MS = 20;
 const FRAME_SAMPLES = MIX_FRAME_BYTES;
@@ -37,6 +38,8 @@ export interface RelayOptions {
   telephoneEvent?: number;
   /** Silence from the caller's side (no packets at all) after which 'timeout' is emitted. */
   mediaTimeoutMs?: number;
+  /** The frame clock shared by every call (the gateway's one clock unless a test gives its own). */
+  clock?: MediaClock;
 }
 
 interface RelayEvents {
@@ -74,7 +77,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private readonly frames = new FrameAssembler();
   /** Length of the caller's last audio packet (ms). */
   private callerPacketMs = FRAME_MS;
-  private readonly timer: NodeJS.Timeout;
+  private readonly stopTicking: () => void;
   private closed = false;
   mode: RelayMode = 'lobby';
   muted = false;
@@ -105,7 +108,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     janusSide.on('message', (msg, rinfo) => this.safely(() => this.fromJanus(msg, rinfo)));
     callerSide.on('error', () => undefined);
     janusSide.on('error', () => undefined);
-    this.timer = setInterval(() => this.safely(() => this.tick()), FRAME_MS);
+    this.stopTicking = (o.clock ?? mediaClock).add(() => this.safely(() => this.tick()));
   }
 
   static async open(o: RelayOptions): Promise<CallRelay> {
@@ -317,7 +320,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
+    this.stopTicking();
     this.callerSide.close();
     this.janusSide.close();
     this.emit('closed');
