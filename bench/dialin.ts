@@ -6,15 +6,11 @@
 //    with a moderator present and send audio; reported: how many are in the mix with audio
 //    flowing both ways, and the CPU used by the gateway and Janus. Figures depend on the machine,
 //    which the report states.
-import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
 import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
 import { ANSWERED, CALLER_BYE, infoKeys, INVITE, runSipp, scenario } from '../tests/helpers/sipp.ts';
-import type { StackInfo } from '../tests/helpers/stack.ts';
-import { readRtts } from './lib/stack.ts';
+import { cpuSeconds, gatewayMetrics, loadStack, machine, readRtts, stackDir } from './lib/stack.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -25,43 +21,15 @@ const { values: opt } = parseArgs({
     hold: { type: 'string', default: '25' },
   },
 });
-const ROOT = resolve(import.meta.dirname, '..');
-const stackDir = resolve(ROOT, process.env.FOYER_STACK_DIR ?? '.stack');
-let info: StackInfo;
-try {
-  info = JSON.parse(readFileSync(join(stackDir, 'stack.json'), 'utf8')) as StackInfo;
-} catch {
-  console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
-  process.exit(1);
-}
+const info = loadStack();
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN) : NaN;
 };
 
-function cpuTicks(name: string): number {
-  try {
-    const pid = readFileSync(join(stackDir, 'run', `${name}.pid`), 'utf8').trim();
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100/s)
-  } catch {
-    return NaN;
-  }
-}
-
-async function metrics(): Promise<string> {
-  const res = await fetch(`${info.gatewayUrl}/metrics`, {
-    headers: { authorization: `Bearer ${info.internalApiSecret}` },
-  });
-  return res.text();
-}
-
 async function main(): Promise<void> {
-  const cpu = cpus();
-  console.log(
-    `Foyer dial-in benchmark — ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
-  );
+  console.log(`Foyer dial-in benchmark — ${machine()}`);
   console.log(`stack: ${stackDir} (${info.db}); sipp, the stack and this script share the machine\n`);
 
   const owner = await newUser(info, 'bench');
@@ -110,15 +78,18 @@ ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
   const run = runSipp(holdXml, info.sip, { calls: n, timeoutS: holdS + 120, extra: ['-r', '10', '-l', String(n)] });
   // Measure once every caller is in the mix (bounded wait), inside their hold time.
   const rampDeadline = Date.now() + (n / 10 + 20) * 1000;
-  while (Date.now() < rampDeadline && metricValue(await metrics(), 'foyer_gateway_calls', { state: 'mix' }) < n) {
+  while (
+    Date.now() < rampDeadline &&
+    metricValue(await gatewayMetrics(info), 'foyer_gateway_calls', { state: 'mix' }) < n
+  ) {
     await new Promise((r) => setTimeout(r, 500));
   }
-  const m1 = await metrics();
-  const cpu1 = { gw: cpuTicks('sip-gateway'), janus: cpuTicks('janus') };
+  const m1 = await gatewayMetrics(info);
+  const cpu1 = { gw: cpuSeconds('sip-gateway'), janus: cpuSeconds('janus') };
   const w = 5;
   await new Promise((r) => setTimeout(r, w * 1000));
-  const m2 = await metrics();
-  const cpu2 = { gw: cpuTicks('sip-gateway'), janus: cpuTicks('janus') };
+  const m2 = await gatewayMetrics(info);
+  const cpu2 = { gw: cpuSeconds('sip-gateway'), janus: cpuSeconds('janus') };
   const inMix = metricValue(m2, 'foyer_gateway_calls', { state: 'mix' });
   const rate = (leg: string) =>
     (metricValue(m2, 'foyer_gateway_rtp_packets', { leg }) - metricValue(m1, 'foyer_gateway_rtp_packets', { leg })) / w;
@@ -132,7 +103,7 @@ ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
     `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_janus').toFixed(1)} to Janus, ${perCall('from_janus').toFixed(1)} from Janus, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
   );
   console.log(
-    `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / (w * 100)) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / (w * 100)) * 100).toFixed(0)} %`,
+    `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / w) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / w) * 100).toFixed(0)} %`,
   );
   await moderator.close();
 }

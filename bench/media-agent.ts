@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { Room, RoomEvent, TrackKind, type RemoteTrackPublication } from '@livekit/rtc-node';
 import { listen, livekitToken, publishTone, remoteAudio } from '../tests/helpers/livekit.ts';
 import {
-  buildAgent,
+  agentBinary,
   cpuTicks,
   every20ms,
   LivekitServer,
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    const bin = opt.agent ?? (await buildAgent(dir));
+    const bin = opt.agent ?? agentBinary();
     await lk.start();
     cleanups.push(() => lk.stop());
     const agent = new MediaAgent(bin, join(dir, 'agent.log'));

@@ -6,12 +6,10 @@
 // one's V8 heap in use and the young generation's size (their /metrics). The target (issue 17):
 // bridge + gateway idle under 600 MB with the embedded databases, and no growth across runs.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { metricValue } from '../tests/helpers/matrix.ts';
-import type { StackInfo } from '../tests/helpers/stack.ts';
+import { loadStack, machine, ROOT, rssMb, stackDir } from './lib/stack.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -24,15 +22,7 @@ const { values: opt } = parseArgs({
     hold: { type: 'string', default: '20' },
   },
 });
-const ROOT = resolve(import.meta.dirname, '..');
-const stackDir = resolve(ROOT, process.env.FOYER_STACK_DIR ?? '.stack');
-let info: StackInfo;
-try {
-  info = JSON.parse(readFileSync(join(stackDir, 'stack.json'), 'utf8')) as StackInfo;
-} catch {
-  console.error(`no running stack in ${stackDir}: start one with scripts/stack up`);
-  process.exit(1);
-}
+const info = loadStack();
 
 const SERVICES = [
   { name: 'bridge', url: info.bridgeApiUrl, prefix: 'foyer_bridge_' },
@@ -47,11 +37,11 @@ interface Sample {
 
 const MB = 2 ** 20;
 
-function rssMb(name: string): number {
-  const pid = readFileSync(join(stackDir, 'run', `${name}.pid`), 'utf8').trim();
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  if (kb === undefined) throw new Error(`${name}: no VmRSS for pid ${pid}`);
-  return Number(kb) / 1024;
+/** A service's resident memory; a service that is not running stops the benchmark. */
+function residentMb(name: 'bridge' | 'sip-gateway'): number {
+  const mb = rssMb(name);
+  if (Number.isNaN(mb)) throw new Error(`${name}: not running (no VmRSS)`);
+  return mb;
 }
 
 async function sample(): Promise<Sample[]> {
@@ -60,7 +50,7 @@ async function sample(): Promise<Sample[]> {
       const res = await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${info.internalApiSecret}` } });
       const text = await res.text();
       return {
-        rssMb: rssMb(s.name),
+        rssMb: residentMb(s.name),
         heapUsedMb: metricValue(text, `${s.prefix}nodejs_heap_size_used_bytes`) / MB,
         youngMb: metricValue(text, `${s.prefix}nodejs_heap_space_size_total_bytes`, { space: 'new' }) / MB,
       };
@@ -97,10 +87,7 @@ function dialin(): Promise<void> {
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 async function main(): Promise<void> {
-  const cpu = cpus();
-  console.log(
-    `Foyer memory benchmark — ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`,
-  );
+  console.log(`Foyer memory benchmark — ${machine()}`);
   console.log(`stack: ${stackDir} (${info.db}); resident memory (VmRSS) of each service, heap = V8 heap in use\n`);
   console.log(`   ${''.padEnd(12)} ${'bridge'.padEnd(34)}${'sip-gateway'.padEnd(34)}together`);
   const first = await sample();

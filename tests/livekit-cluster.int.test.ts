@@ -21,10 +21,11 @@ import { newMediaSecrets } from '../scripts/lib/stack/state.ts';
 import { joinRoom, listen, publishTone, remoteAudio, TONE_AMPLITUDE } from './helpers/livekit.ts';
 import { ROOT } from './helpers/stack.ts';
 
-// Above Linux's ephemeral range (32768–60999) and apart from every other stack of the tests.
+// Below Linux's ephemeral range (from 32768) and apart from every other stack and port range of
+// the tests (smoke stack 8000, test RTP 12000–17999, developer stack 18000, test stack 28000).
 const l = stackLayout({
   FOYER_STACK_DIR: join(ROOT, '.stack-test-cluster'),
-  FOYER_PORT_BASE: process.env.FOYER_CLUSTER_PORT_BASE ?? '61000',
+  FOYER_PORT_BASE: process.env.FOYER_CLUSTER_PORT_BASE ?? '24000',
 });
 const s: MediaState = { media: 'cluster', secrets: newMediaSecrets() };
 const [nodeA, nodeB] = livekitNodes(l, 'cluster');

@@ -10,7 +10,7 @@ import { Room, TrackKind } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, publishTone, remoteAudio, type Tone, livekitToken } from '../../tests/helpers/livekit.ts';
-import { buildAgent, every20ms, LivekitServer, MediaAgent, RelayLeg, sleep } from '../../tests/helpers/media-agent.ts';
+import { agentBinary, every20ms, LivekitServer, MediaAgent, RelayLeg, sleep } from '../../tests/helpers/media-agent.ts';
 
 const KEYS = { apiKey: 'foyer-agent-test', apiSecret: 'media-agent-test-secret-0123456789abcdef' };
 const ROOM = 'agent-test-room';
@@ -53,7 +53,7 @@ describe('media agent on LiveKit', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'foyer-media-agent-'));
-    const bin = await buildAgent(dir);
+    const bin = agentBinary();
     lk = new LivekitServer({ dir, port: 6780, tcpPort: 6781, udpPort: 6782, ...KEYS });
     await lk.start();
     rooms = new RoomServiceClient(lk.httpUrl, KEYS.apiKey, KEYS.apiSecret);

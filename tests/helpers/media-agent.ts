@@ -1,29 +1,39 @@
 // The media agent (sip-gateway/media-agent, Go) and a private livekit-server for its test and
-// benchmark: build the agent, start LiveKit from a temp YAML config, drive the agent over its
+// benchmark: find the agent scripts/setup built, start LiveKit from a temp YAML config, drive the agent over its
 // JSON-lines control channel, and play / measure PCMU RTP as the gateway's relay would.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { decodeUlaw, encodeUlaw } from '../../sip-gateway/src/media/g711.ts';
 import { goertzel } from '../../sip-gateway/src/media/audio.ts';
 import { ROOT } from './stack.ts';
 
-const run = promisify(execFile);
-
 export const AGENT_SRC = join(ROOT, 'sip-gateway', 'media-agent');
 
-/** Build the agent (cgo + libopus; no opusfile) into `dir`; returns the binary's path. */
-export async function buildAgent(dir: string): Promise<string> {
-  const out = join(dir, 'foyer-media-agent');
-  await run('go', ['build', '-tags', 'nolibopusfile', '-o', out, '.'], {
-    cwd: AGENT_SRC,
-    env: { ...process.env, CGO_ENABLED: '1' },
-    timeout: 300_000,
-  });
-  return out;
+/**
+ * The agent that scripts/setup builds (scripts/test runs it first): its path, or a clear error
+ * when it is missing or older than its sources.
+ */
+export function agentBinary(): string {
+  const bin = join(ROOT, '.tools', 'bin', 'foyer-media-agent');
+  if (!existsSync(bin)) throw new Error(`no media agent at ${bin}: run scripts/setup`);
+  const built = statSync(bin).mtimeMs;
+  const stale = readdirSync(AGENT_SRC).find(
+    (f) => /\.go$|^go\.(mod|sum)$/.test(f) && statSync(join(AGENT_SRC, f)).mtimeMs > built,
+  );
+  if (stale) throw new Error(`the media agent is older than ${stale}: run scripts/setup to rebuild it`);
+  return bin;
 }
 
 export function livekitBinary(): string | undefined {
