@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
 import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
 import { ANSWERED, CALLER_BYE, infoKeys, INVITE, runSipp, scenario } from '../tests/helpers/sipp.ts';
+import { percentile as pct } from './lib/measure.ts';
 import { cpuSeconds, gatewayMetrics, loadStack, machine, readRtts, stackDir } from './lib/stack.ts';
 
 const { values: opt } = parseArgs({
@@ -22,11 +23,6 @@ const { values: opt } = parseArgs({
   },
 });
 const info = loadStack();
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN) : NaN;
-};
 
 async function main(): Promise<void> {
   console.log(`Foyer dial-in benchmark — ${machine()}`);
