@@ -96,7 +96,7 @@ ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
     `   in the mix: ${inMix} of ${n}; sipp ${done.code === 0 ? 'completed every call' : `reported failures (exit ${done.code})`}`,
   );
   console.log(
-    `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_janus').toFixed(1)} to Janus, ${perCall('from_janus').toFixed(1)} from Janus, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
+    `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_mix').toFixed(1)} to Janus, ${perCall('from_mix').toFixed(1)} from Janus, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
   );
   console.log(
     `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / w) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / w) * 100).toFixed(0)} %`,

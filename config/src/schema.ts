@@ -276,6 +276,28 @@ export const configSchema = z.strictObject({
           .default([]),
       })
       .default({ maxGuests: 50, maxLinkFailures: 20, linkFailureWindowSeconds: 600, trustedProxies: [] }),
+    /**
+     * Where phone callers are mixed: 'janus' (AudioBridge), or 'livekit' (each caller a participant
+     * of the group's LiveKit room through the media agent; needs gateway.livekit). Browsers are on
+     * Janus until the move to LiveKit is complete (docs/media.md).
+     */
+    media: z.strictObject({ callers: z.enum(['janus', 'livekit']).default('janus') }).default({ callers: 'janus' }),
+    /** LiveKit, the media plane Foyer moves to (docs/media.md). */
+    livekit: z
+      .strictObject({
+        /** Signalling as the gateway's media agent reaches it (ws:// or wss://). */
+        url: wsUrl,
+        apiKey: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'expected the API key: 3–64 letters, digits, _ or -'),
+        apiSecret: secret,
+        /** The media agent (sip-gateway/media-agent); default: .tools/bin/foyer-media-agent of this checkout. */
+        agentBinary: z.string().min(1).optional(),
+        /** UDP ports of the agent's sockets towards the relay; default: ports the OS picks. */
+        agentPorts: z
+          .strictObject({ portMin: port, portMax: port })
+          .refine((r) => r.portMin < r.portMax, 'portMin must be below portMax')
+          .optional(),
+      })
+      .optional(),
     janus: z.strictObject({
       /** Janus WebSocket API (never exposed to browsers). */
       url: wsUrl,
@@ -316,6 +338,8 @@ export function crossCheck(config: FoyerConfig): { path: (string | number)[]; me
   const problems: { path: (string | number)[]; message: string }[] = [];
   const serverName = config.homeserver.serverName;
   const own = { serverName, botUserId: userIdOf(config.appservice.botLocalpart, serverName) };
+  if (config.gateway.media.callers === 'livekit' && !config.gateway.livekit)
+    problems.push({ path: ['gateway', 'livekit'], message: 'required when gateway.media.callers is livekit' });
   config.bridge.fixedRooms.invite.forEach((userId, i) => {
     const problem = staffInviteeProblem(userId, own);
     if (problem)

@@ -8,7 +8,7 @@ import type { BridgeClient } from './bridge-client.ts';
 import { policyFrom } from './conference/conference.ts';
 import type { ConferenceManager } from './conference/manager.ts';
 import { newParticipantId, type PhoneParticipant } from './conference/participants.ts';
-import type { JanusService } from './janus/janus-service.ts';
+import type { CallerMix } from './conference/mix.ts';
 import type { PinGuard } from './ivr/pin-guard.ts';
 import { runPinIvr, type IvrChannel, type PinCheck } from './ivr/pin-ivr.ts';
 import type { Prompts } from './ivr/prompts.ts';
@@ -24,7 +24,8 @@ export interface CallHandlerDeps {
   publicAddress: string;
   bridge: Pick<BridgeClient, 'admit'>;
   conferences: ConferenceManager;
-  janus: Pick<JanusService, 'connected'>;
+  /** Where callers are mixed: without it a caller hears "not available". */
+  mix: Pick<CallerMix, 'available' | 'plane'>;
   prompts: Prompts;
   /** Who may try PINs, counted before each check (src/ivr/pin-guard.ts). */
   guard: PinGuard;
@@ -145,15 +146,18 @@ export class CallHandler {
       telephoneEvent: call.offer.telephoneEvent,
     };
     const typedAhead: string[] = [];
+    const typing = new EventEmitter<{ typed: [] }>();
     const keep = (d: string) => {
       typedAhead.push(d);
       relay.stopPlayback();
+      typing.emit('typed');
     };
     digits.on('digit', keep);
     call.progress(local);
-    if (this.d.janus.connected) {
+    if (this.d.mix.available) {
       relay.play(this.d.prompts.get('welcome'), { loop: false });
-      await settledWithin(relay, 'played', 15_000);
+      // Typing ahead cuts the welcome short: the call is answered at once, not when it would have ended.
+      await Promise.race([settledWithin(relay, 'played', 15_000), settledWithin(typing, 'typed', 15_000)]);
     }
     digits.off('digit', keep);
     if (ended()) return;
@@ -163,8 +167,8 @@ export class CallHandler {
     });
     log.info({ ...who, trunk: call.trunk, codec: payloadType === 0 ? 'PCMU' : 'PCMA' }, 'call answered');
 
-    if (!this.d.janus.connected) {
-      await this.sayAndHangUp(call, relay, 'conference not available (Janus unreachable)');
+    if (!this.d.mix.available) {
+      await this.sayAndHangUp(call, relay, `conference not available (${this.d.mix.plane} unreachable)`);
       return;
     }
 

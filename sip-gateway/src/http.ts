@@ -12,6 +12,7 @@ import {
   type GatewayNotification,
   type Logger,
 } from '@foyer/common';
+import type { CallerMix } from './conference/mix.ts';
 import type { JanusService } from './janus/janus-service.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -21,6 +22,7 @@ export class BridgeEvents extends EventEmitter<{ notification: [GatewayNotificat
 export function buildGatewayHttp(o: {
   secret: string;
   janus: JanusService;
+  mix: Pick<CallerMix, 'available' | 'plane'>;
   metrics: GatewayMetrics;
   log: Logger;
   bridgeEvents: BridgeEvents;
@@ -33,16 +35,21 @@ export function buildGatewayHttp(o: {
     bodyLimit: 256 * 1024,
     trustedProxies: o.trustedProxies ?? [],
   });
-  // Healthy means able to host conferences: without Janus there is no media.
+  // Healthy means able to host conferences: browsers need Janus, callers their mix.
+  const media = () => ({
+    janus: o.janus.connected ? 'connected' : 'disconnected',
+    callers: { plane: o.mix.plane, mix: o.mix.available ? 'available' : 'unavailable' },
+  });
   app.get('/health', async (_req, reply) =>
-    o.janus.connected
-      ? { status: 'ok', janus: 'connected' }
-      : reply.code(503).send({ status: 'degraded', janus: 'disconnected' }),
+    o.janus.connected && o.mix.available
+      ? { status: 'ok', ...media() }
+      : reply.code(503).send({ status: 'degraded', ...media() }),
   );
   app.register(async (authed) => {
     authed.addHook('onRequest', requireBearer(o.secret));
     authed.get('/metrics', async (_req, reply) => {
       o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
+      o.metrics.callerMixAvailable.set({ plane: o.mix.plane }, o.mix.available ? 1 : 0);
       return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
     });
     authed.get('/internal/v1/conferences', async () => o.conferences?.() ?? { conferences: [] });

@@ -1,7 +1,9 @@
 // The Foyer sip-gateway: conference host. SIP dial-in with the PIN IVR and an RTP relay per
-// call, Janus control, the conference WebSocket. See sip-gateway/README.md.
+// call, the callers' mix (Janus or LiveKit), Janus control for browsers, the conference WebSocket.
+// See sip-gateway/README.md.
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import { configPathFromArgs, listenerUrl, loadConfig } from '@foyer/config';
 import { createLogger, listen, migrate, openDatabase, runService } from '@foyer/common';
@@ -16,7 +18,10 @@ import { BridgeEvents, buildGatewayHttp } from './http.ts';
 import { Prompts } from './ivr/prompts.ts';
 import { PinGuard } from './ivr/pin-guard.ts';
 import { AttemptThrottle } from './ivr/throttle.ts';
+import { AudioBridgeMix } from './janus/audiobridge-mix.ts';
 import { JanusService } from './janus/janus-service.ts';
+import { AgentMix } from './livekit/agent-mix.ts';
+import type { CallerMix } from './conference/mix.ts';
 import { UdpPortPool } from './media/ports.ts';
 import { createMetrics } from './metrics.ts';
 import { createSipServer } from './sip/server.ts';
@@ -44,19 +49,28 @@ await runService('sip-gateway', async (onStop) => {
 
   const bridge = new BridgeClient(cfg.bridgeUrl ?? listenerUrl(config.bridge.listen), config.internalApi.secret);
   const rtpBind = cfg.rtp.bind ?? cfg.sip.bind;
-  // Janus needs an IP for the plain-RTP leg; a name (a container's service name) is resolved once.
-  const janusFacing = (
+  // The mix needs an IP for the relay's leg; a name (a container's service name) is resolved once.
+  const mixFacing = (
     await lookup(cfg.rtp.janusAddress ?? (rtpBind === '0.0.0.0' ? '127.0.0.1' : rtpBind), { family: 4 })
   ).address;
   const rooms = new ConferenceRooms(db, janus, cfg.janus.roomAdminKey);
-  const conferences = new ConferenceManager({
-    rooms,
-    janus,
-    bridge,
-    prompts,
-    log,
-    janusFacingAddress: janusFacing,
-  });
+  let mix: CallerMix;
+  if (cfg.media.callers === 'livekit' && cfg.livekit) {
+    const agent = new AgentMix({
+      binary: cfg.livekit.agentBinary ?? fileURLToPath(new URL('../../.tools/bin/foyer-media-agent', import.meta.url)),
+      livekit: { url: cfg.livekit.url, apiKey: cfg.livekit.apiKey, apiSecret: cfg.livekit.apiSecret },
+      serverName: config.homeserver.serverName,
+      relayAddress: mixFacing,
+      bindAddress: mixFacing,
+      ...(cfg.livekit.agentPorts ?? {}),
+      agentId: `${cfg.listen.port}`,
+      log: log.child({ part: 'media-agent' }),
+    });
+    onStop(() => agent.stop());
+    await agent.start();
+    mix = agent;
+  } else mix = new AudioBridgeMix({ janus, rooms, relayAddress: mixFacing });
+  const conferences = new ConferenceManager({ rooms, janus, mix, bridge, prompts, log });
   onStop(() => conferences.shutdown());
   // Conferences live in this process: whatever the bridge shows from before a restart is over.
   await bridge
@@ -76,6 +90,7 @@ await runService('sip-gateway', async (onStop) => {
   const http = buildGatewayHttp({
     secret: config.internalApi.secret,
     janus,
+    mix,
     metrics,
     log,
     bridgeEvents,
@@ -118,7 +133,7 @@ await runService('sip-gateway', async (onStop) => {
     publicAddress: cfg.sip.publicAddress ?? rtpBind,
     bridge,
     conferences,
-    janus,
+    mix,
     prompts,
     guard: new PinGuard(cfg.throttle),
     maxPinAttempts: cfg.ivr.maxPinAttempts,
@@ -154,6 +169,7 @@ await runService('sip-gateway', async (onStop) => {
     log.info({ callId, status }, 'ended a call left over from before the restart');
   }
   metrics.relays.list = () => calls.relayStats();
+  if (mix instanceof AgentMix) metrics.mediaAgent.stats = () => mix.stats;
   onStop(async () => {
     calls.hangupAll('gateway stopping');
     await new Promise((r) => setTimeout(r, 200)); // let the BYEs leave
@@ -166,6 +182,7 @@ await runService('sip-gateway', async (onStop) => {
       listen: cfg.listen,
       sip: { bind: cfg.sip.bind, port: cfg.sip.port, transports: cfg.sip.transports },
       janus: janus.connected,
+      callers: { plane: mix.plane, available: mix.available },
     },
     'sip-gateway ready',
   );

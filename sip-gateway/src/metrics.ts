@@ -3,20 +3,37 @@ import { mediaClock } from './media/clock.ts';
 
 export interface RelayStats {
   mode: 'ivr' | 'lobby' | 'mix';
-  counters: { fromCaller: number; toCaller: number; fromJanus: number; toJanus: number };
+  counters: { fromCaller: number; toCaller: number; fromMix: number; toMix: number };
 }
 
 export interface GatewayMetrics {
   registry: Registry;
   janusConnected: Gauge;
+  callerMixAvailable: Gauge<'plane'>;
   bridgeNotifications: Counter<'type'>;
   /** Where live relays are read from at scrape time. */
   relays: { list: () => Iterable<RelayStats> };
+  /** The LiveKit media agent's counters, when callers are on LiveKit. */
+  mediaAgent: { stats: () => { agentStarts: number; agentExits: number; livekitDown: number } | undefined };
 }
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
   const relays: GatewayMetrics['relays'] = { list: () => [] };
+  const mediaAgent: GatewayMetrics['mediaAgent'] = { stats: () => undefined };
+  new Gauge({
+    name: 'foyer_gateway_media_agent',
+    help: 'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw)',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const st = mediaAgent.stats();
+      if (!st) return;
+      this.set({ what: 'starts' }, st.agentStarts);
+      this.set({ what: 'exits' }, st.agentExits);
+      this.set({ what: 'livekit_down' }, st.livekitDown);
+    },
+  });
   // The relays' frame clock: a loaded event loop shows as late wake-ups and frames given up.
   new Gauge({
     name: 'foyer_gateway_media_clock',
@@ -48,12 +65,12 @@ export function createMetrics(): GatewayMetrics {
     labelNames: ['leg'],
     registers: [registry],
     collect() {
-      const n = { from_caller: 0, to_caller: 0, from_janus: 0, to_janus: 0 };
+      const n = { from_caller: 0, to_caller: 0, from_mix: 0, to_mix: 0 };
       for (const { counters: c } of relays.list()) {
         n.from_caller += c.fromCaller;
         n.to_caller += c.toCaller;
-        n.from_janus += c.fromJanus;
-        n.to_janus += c.toJanus;
+        n.from_mix += c.fromMix;
+        n.to_mix += c.toMix;
       }
       for (const [leg, v] of Object.entries(n)) this.set({ leg }, v);
     },
@@ -61,10 +78,17 @@ export function createMetrics(): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'foyer_gateway_' });
   return {
     relays,
+    mediaAgent,
     registry,
     janusConnected: new Gauge({
       name: 'foyer_gateway_janus_connected',
       help: '1 while the gateway holds a Janus session',
+      registers: [registry],
+    }),
+    callerMixAvailable: new Gauge({
+      name: 'foyer_gateway_caller_mix_available',
+      help: '1 while callers can join their mix (plane: janus or livekit)',
+      labelNames: ['plane'],
       registers: [registry],
     }),
     bridgeNotifications: new Counter({

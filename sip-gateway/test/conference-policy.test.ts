@@ -14,18 +14,36 @@ import {
   type ConferencePolicy,
 } from '../src/conference/conference.ts';
 import { ConferenceManager } from '../src/conference/manager.ts';
+import type { CallerJoin } from '../src/conference/mix.ts';
 import type { PhoneParticipant } from '../src/conference/participants.ts';
 import type { CallRelay } from '../src/media/relay.ts';
 import type { IncomingCall } from '../src/sip/types.ts';
 
 const sound = (name: string) => Buffer.from(name);
 
+/** The callers' mix: legs joined and left, mutes, and whether it is there. */
+class FakeMix extends EventEmitter<{ down: []; up: [] }> {
+  readonly plane = 'janus';
+  available = true;
+  joined: string[] = [];
+  left: string[] = [];
+  mutes: [string, boolean][] = [];
+  async join(j: CallerJoin) {
+    this.joined.push(j.participantId);
+    return {
+      remote: { address: '127.0.0.1', port: 5000 },
+      setMuted: (m: boolean) => void this.mutes.push([j.participantId, m]),
+      leave: async () => void this.left.push(j.participantId),
+    };
+  }
+}
+
 class FakeRelay extends EventEmitter {
   mode: 'lobby' | 'mix' = 'lobby';
   muted = false;
   musicInMix = false;
   level = -127;
-  janusPort = 4000;
+  mixPort = 4000;
   heard: string[] = [];
   announced: string[] = [];
   background: string | undefined;
@@ -36,7 +54,7 @@ class FakeRelay extends EventEmitter {
   stopPlayback(o: { music?: boolean } = {}) {
     if (o.music) this.background = undefined;
   }
-  setJanus() {}
+  setMix() {}
   announce(b: Buffer) {
     this.announced.push(b.toString());
     setImmediate(() => this.emit('announced'));
@@ -46,16 +64,11 @@ class FakeRelay extends EventEmitter {
 
 function setup(policy: Partial<ConferencePolicy>) {
   const reports: ConferenceReport[] = [];
-  const janus = {
-    connected: true,
-    attach: async () => ({
-      message: async () => ({ data: { audiobridge: 'joined', id: 1, rtp: { ip: '127.0.0.1', port: 5000 } } }),
-      detach: async () => undefined,
-    }),
-  };
+  const mix = new FakeMix();
   const deps = {
-    rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
-    janus,
+    rooms: {},
+    janus: { connected: true },
+    mix,
     bridge: {
       reportConference: async (_roomId: string, r: ConferenceReport) => {
         reports.push(r);
@@ -63,7 +76,6 @@ function setup(policy: Partial<ConferencePolicy>) {
     },
     prompts: { get: sound, count: (n: number) => sound(`count-${n}`) },
     log: pino({ level: 'silent' }),
-    janusFacingAddress: '127.0.0.1',
     reportDelayMs: 0,
   } as unknown as ConferenceDeps;
   const c = new Conference('!room', deps);
@@ -89,7 +101,7 @@ function setup(policy: Partial<ConferencePolicy>) {
     };
     return { p, relay, press };
   };
-  return { c, phone, janus, reports };
+  return { c, phone, mix, reports };
 }
 
 describe('fixed room conferences', () => {
@@ -182,8 +194,8 @@ describe('Janus away', () => {
     }
   });
 
-  it('losing Janus is reported to the bridge at once, and so is its return', async () => {
-    const { c, phone, janus, reports } = setup({ moderatorRequired: true });
+  it('losing the callers’ mix is reported to the bridge at once, and so is its return; legs rejoin', async () => {
+    const { c, phone, mix, reports } = setup({ moderatorRequired: true });
     const a = phone('a');
     const m = phone('m', true);
     await c.addPhone(a.p);
@@ -193,17 +205,20 @@ describe('Janus away', () => {
     expect(reports.at(-1)?.media).toBeUndefined();
     expect(reports.at(-1)?.participants.every((p) => !p.waiting)).toBe(true);
 
-    janus.connected = false;
-    await c.janusLost();
+    mix.available = false;
+    await c.callerMixLost();
     await new Promise((r) => setTimeout(r, 20));
     expect(a.relay.mode).toBe('lobby');
     expect(reports.at(-1)).toMatchObject({ status: 'on_hold', media: 'unavailable' });
     expect(reports.at(-1)?.participants.every((p) => p.waiting)).toBe(true);
 
-    janus.connected = true;
-    await c.janusBack();
+    expect(mix.left.sort()).toEqual(['a', 'm']);
+
+    mix.available = true;
+    await c.callerMixBack();
     await new Promise((r) => setTimeout(r, 20));
     expect(a.relay.mode).toBe('mix');
+    expect(mix.joined.sort()).toEqual(['a', 'a', 'm', 'm']);
     expect(reports.at(-1)).toMatchObject({ status: 'running' });
     expect(reports.at(-1)?.media).toBeUndefined();
   });
@@ -215,10 +230,10 @@ describe('the bridge’s policy reaches a running conference', () => {
     const deps = {
       rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
       janus: Object.assign(new EventEmitter(), { connected: true }),
+      mix: new FakeMix(),
       bridge: { reportConference: async () => undefined },
       prompts: { get: sound, music: (f: string) => (f === 'jazz.ul' ? music : undefined) },
       log: pino({ level: 'silent' }),
-      janusFacingAddress: '127.0.0.1',
       reportDelayMs: 0,
     } as unknown as ConferenceDeps;
     const manager = new ConferenceManager(deps);

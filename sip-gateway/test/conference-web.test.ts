@@ -43,7 +43,7 @@ function setup() {
     bridge: { reportConference: async (_: string, r: ConferenceReport) => void reports.push(r) },
     prompts: {},
     log: pino({ level: 'silent' }),
-    janusFacingAddress: '127.0.0.1',
+    mix: Object.assign(new EventEmitter(), { available: true }),
     reportDelayMs: 0,
   } as unknown as ConferenceDeps;
   const conference = new Conference('!room', deps);
@@ -197,7 +197,7 @@ describe('conference with browsers', () => {
       bridge: { reportConference: async () => undefined },
       prompts: {},
       log: pino({ level: 'silent' }),
-      janusFacingAddress: '127.0.0.1',
+      mix: Object.assign(new EventEmitter(), { available: true }),
     } as unknown as ConferenceDeps);
     const c = manager.get('!room');
     const watch = () => undefined;

@@ -288,19 +288,19 @@ describe('Janus restart', () => {
         { timeoutS: 90 },
       );
       await moderator.state((s) => callers(s).length === 1 && !callers(s)[0]?.waiting, 30_000);
-      const fromJanus = async () => {
+      const fromMix = async () => {
         const res = await fetch(`${info.gatewayUrl}/metrics`, {
           headers: { authorization: `Bearer ${info.internalApiSecret}` },
         });
-        return metricValue(await res.text(), 'foyer_gateway_rtp_packets', { leg: 'from_janus' });
+        return metricValue(await res.text(), 'foyer_gateway_rtp_packets', { leg: 'from_mix' });
       };
       const beforeRestart = moderator.messages.length;
       expect((await runStack(['restart', 'janus'], env)).code).toBe(0);
       // The gateway may notice the outage, and Janus come back, before the restart command returns.
       await moderator.stateSince(beforeRestart, (s) => callers(s)[0]?.waiting === true, 15_000);
       await moderator.state((s) => callers(s)[0]?.waiting === false, 30_000);
-      const before = await fromJanus();
-      await eventually(async () => (await fromJanus()) > before + 20, 'mix audio from the new Janus room');
+      const before = await fromMix();
+      await eventually(async () => (await fromMix()) > before + 20, 'mix audio from the new Janus room');
       const r = await call;
       expect(r.code, r.output + r.errors).toBe(0);
     } finally {

@@ -54,7 +54,7 @@ async function inTheMix() {
   const caller = await peer();
   const janus = await peer();
   const relay = await relayFor(caller, { payloadType: 0 });
-  relay.setJanus({ address: '127.0.0.1', port: janus.port });
+  relay.setMix({ address: '127.0.0.1', port: janus.port });
   relay.mode = 'mix';
   return { caller, janus, relay };
 }
@@ -71,7 +71,7 @@ describe('call relay', () => {
     const caller = await peer();
     const janus = await peer();
     const relay = await relayFor(caller, { payloadType: 8, sdpAddress: '10.1.2.3' });
-    relay.setJanus({ address: '127.0.0.1', port: janus.port });
+    relay.setMix({ address: '127.0.0.1', port: janus.port });
     relay.mode = 'mix';
     const digits: string[] = [];
     relay.on('dtmf', (d) => digits.push(d));
@@ -95,7 +95,7 @@ describe('call relay', () => {
 
     // Janus's mix goes back to the latched source (not the private SDP address), as PCMA.
     const mix = new RtpStream(0);
-    janus.sock.send(mix.next(Buffer.alloc(160, 0xff), 160), relay.janusPort, '127.0.0.1');
+    janus.sock.send(mix.next(Buffer.alloc(160, 0xff), 160), relay.mixPort, '127.0.0.1');
     await wait(100);
     expect(caller.got.some((p) => p.payloadType === 8)).toBe(true);
   });
@@ -105,7 +105,7 @@ describe('call relay', () => {
     const stranger = await peer();
     const janus = await peer();
     const relay = await relayFor(caller, { payloadType: 0, sdpAddress: '127.0.0.1', mediaTimeoutMs: 300 });
-    relay.setJanus({ address: '127.0.0.1', port: janus.port });
+    relay.setMix({ address: '127.0.0.1', port: janus.port });
     relay.mode = 'mix';
     let timedOut = false;
     relay.once('timeout', () => (timedOut = true));

@@ -141,9 +141,14 @@ export class Baresip {
     });
   }
 
-  /** The first event (past or future) of this type. */
-  waitFor(type: string, timeoutMs = 15_000): Promise<BaresipEvent> {
-    const seen = this.events.find((e) => e.type === type);
+  /** Events so far: a later waitFor(type, timeout, since) ignores the ones before (a second call). */
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  /** The first event of this type (past ones from index `since` on, or future). */
+  waitFor(type: string, timeoutMs = 15_000, since = 0): Promise<BaresipEvent> {
+    const seen = this.events.slice(since).find((e) => e.type === type);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`baresip: no ${type} within ${timeoutMs} ms`)), timeoutMs);

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -14,8 +15,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { decodeUlaw, encodeUlaw } from '../../sip-gateway/src/media/g711.ts';
+import { AgentProcess } from '../../sip-gateway/src/livekit/agent-process.ts';
 import { goertzel } from '../../sip-gateway/src/media/audio.ts';
 import { ROOT } from './stack.ts';
 
@@ -121,60 +122,37 @@ export class LivekitServer {
 
 export type AgentEvent = { event: string } & Record<string, unknown>;
 
-/** The agent as the gateway drives it: requests with ids, answers, events. */
+/** The agent as the gateway drives it (its AgentProcess), keeping every event for the tests. */
 export class MediaAgent {
-  readonly proc: ChildProcess;
+  readonly agent: AgentProcess;
   readonly events: AgentEvent[] = [];
-  private nextId = 1;
-  private readonly pending = new Map<
-    number,
-    { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }
-  >();
   private readonly waiters = new Set<() => void>();
   stderr = '';
 
   constructor(bin: string, logFile?: string) {
-    this.proc = spawn(bin, [], { stdio: ['pipe', 'pipe', logFile ? openSync(logFile, 'a') : 'pipe'] });
-    if (this.proc.stderr)
-      this.proc.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
-    const lines = createInterface({ input: this.proc.stdout! });
-    lines.on('line', (line) => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`agent wrote a non-JSON line: ${line}`);
-      }
-      if (typeof msg.event === 'string') {
-        this.events.push(msg as AgentEvent);
-        for (const w of [...this.waiters]) w();
-        return;
-      }
-      const p = this.pending.get(msg.id as number);
-      if (!p) return;
-      this.pending.delete(msg.id as number);
-      if (typeof msg.error === 'string') p.reject(new Error(msg.error));
-      else p.resolve(msg);
+    this.agent = new AgentProcess({
+      binary: bin,
+      env: process.env,
+      onLog: (line) => {
+        this.stderr = (this.stderr + line + '\n').slice(-20_000);
+        if (logFile) appendFileSync(logFile, line + '\n');
+      },
+      onProtocolError: (line, reason) => {
+        throw new Error(`agent wrote ${reason}: ${line}`);
+      },
     });
-    this.proc.once('exit', () => {
-      for (const p of this.pending.values()) p.reject(new Error('agent exited'));
-      this.pending.clear();
+    this.agent.on('event', (e) => {
+      this.events.push(e as AgentEvent);
+      for (const w of [...this.waiters]) w();
     });
   }
 
+  get proc(): ChildProcess {
+    return this.agent.proc;
+  }
+
   request(method: string, params: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`agent: no answer to ${method} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      this.proc.stdin!.write(JSON.stringify({ id, method, ...params }) + '\n');
-    });
+    return this.agent.request(method, params, timeoutMs);
   }
 
   /** The first event (from index `from` on) matching `pred`, within `timeoutMs`. */
@@ -200,16 +178,8 @@ export class MediaAgent {
     });
   }
 
-  async close(): Promise<void> {
-    const p = this.proc;
-    if (p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.stdin!.end();
-    const t1 = setTimeout(() => p.kill('SIGTERM'), 4000);
-    const t2 = setTimeout(() => p.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(t1);
-    clearTimeout(t2);
+  close(): Promise<void> {
+    return this.agent.close();
   }
 }
 

@@ -20,6 +20,7 @@ import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
 import { homeserverUrl } from './synapse.ts';
 import { janusUrl } from './janus.ts';
+import { livekitUrl } from './livekit.ts';
 import { stackBotLocalpart, type StackState } from './state.ts';
 
 /**
@@ -106,6 +107,14 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       },
       // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
       ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
+      media: { callers: s.callers ?? 'janus' },
+      livekit: {
+        url: livekitUrl(l),
+        apiKey: s.secrets.livekitKey,
+        apiSecret: s.secrets.livekitSecret,
+        // The mix legs' range: AudioBridge's plain RTP when callers are on Janus, the agent's on LiveKit.
+        agentPorts: { portMin: l.rtp.audioBridge[0], portMax: l.rtp.audioBridge[1] },
+      },
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
       logLevel: 'info',
     },

@@ -19,7 +19,7 @@ import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type Stac
 import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';
-import { assertPortsMatch, initState, loadState, saveState, type StackState } from './state.ts';
+import { assertPortsMatch, initState, loadState, saveState, type CallerPlane, type StackState } from './state.ts';
 import {
   ensureBotAdmin,
   federationUrl,
@@ -181,6 +181,7 @@ function writeStackJson(l: StackLayout, s: StackState): void {
     internalApiSecret: s.secrets.internalApi,
     janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
     livekit: livekitInfo(l, s),
+    callers: s.callers ?? 'janus',
     postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
     rtp: l.rtp,
     accounts: {
@@ -296,11 +297,22 @@ function serviceArg(s: StackState, name: string | undefined): Service {
 
 const stopSignal = (name: Service): NodeJS.Signals => (name === 'postgres' ? 'SIGINT' : 'SIGTERM');
 
-async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg: string | undefined): Promise<void> {
+async function single(
+  l: StackLayout,
+  action: 'start' | 'stop' | 'restart',
+  arg: string | undefined,
+  callers: CallerPlane | undefined,
+): Promise<void> {
   const s = loadState(l);
   if (!s) throw new StackError('no stack here; run scripts/stack up');
   assertPortsMatch(l, s);
   const name = serviceArg(s, arg);
+  if (callers) {
+    if (name !== 'sip-gateway' || action === 'stop')
+      throw new StackError('--callers goes with up, or start/restart sip-gateway');
+    s.callers = callers;
+    saveState(l, s);
+  }
   if (action !== 'start') {
     const stopped = await stopProcess(l, name, stopSignal(name));
     console.log(`  ${name} ${stopped ? 'stopped' : 'was not running'}`);
@@ -323,6 +335,7 @@ async function main(): Promise<number> {
       db: { type: 'string' },
       partner: { type: 'boolean' },
       media: { type: 'string' },
+      callers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -334,9 +347,17 @@ async function main(): Promise<number> {
   if (values.media !== undefined && values.media !== 'single' && values.media !== 'cluster') {
     throw new StackError('--media takes "single" or "cluster"');
   }
+  if (values.callers !== undefined && values.callers !== 'janus' && values.callers !== 'livekit') {
+    throw new StackError('--callers takes "janus" or "livekit"');
+  }
+  const callers = values.callers as CallerPlane | undefined;
   switch (cmd) {
     case 'up': {
       const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true, values.media as MediaMode);
+      if (callers) {
+        s.callers = callers;
+        saveState(l, s);
+      }
       try {
         await up(l, s);
       } catch (err) {
@@ -354,7 +375,7 @@ async function main(): Promise<number> {
     case 'start':
     case 'stop':
     case 'restart':
-      await single(l, cmd, arg);
+      await single(l, cmd, arg, callers);
       return 0;
     case 'reset':
       await down(l);
@@ -365,14 +386,16 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster]
-                   | down | status | start|stop|restart <service> | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster] [--callers janus|livekit]
+                   | down | status | start|stop|restart <service> [--callers janus|livekit] | reset
   up               install what is missing (scripts/setup --quick), then start every service and
                    print the client URL, dial-in URI and test account
   --db             postgres, or embedded (SQLite + PGlite, the default; fixed at creation)
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   --media          single: one LiveKit node (the default); cluster: two LiveKit nodes sharing a
                    Redis (kept for later ups; switch after scripts/stack down)
+  --callers        where the gateway mixes phone callers: janus (the default) or livekit (the
+                   media agent; browsers stay on Janus until the move is complete); kept
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
   FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);

@@ -6,10 +6,14 @@ import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-i
 import { StackError } from './errors.ts';
 import type { DbMode, MediaMode, StackLayout } from './layout.ts';
 
+export type CallerPlane = 'janus' | 'livekit';
+
 export interface StackState {
   db: DbMode;
   /** The media plane (`up --media`); absent: one LiveKit node. */
   media?: MediaMode;
+  /** Where the gateway mixes phone callers (`up --callers`, `restart sip-gateway --callers`); absent: Janus. */
+  callers?: CallerPlane;
   serverName: string;
   /** The bridge's bot (`appservice.botLocalpart`), chosen at the first start; absent: the default. */
   botLocalpart?: string;

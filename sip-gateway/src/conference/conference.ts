@@ -1,6 +1,7 @@
 // One group's conference: who is there, whether a moderator is, and what that means for each
 // caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
-// Janus mix and SFU, or back on hold when the last moderator leaves. Every change is reported to
+// mix (callers: mix.ts, on Janus or LiveKit) and the SFU (browsers: Janus), or back on hold when
+// the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
 import {
   GROUP_CONFERENCE_POLICY,
@@ -15,31 +16,26 @@ import {
 } from '@foyer/common';
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
 import type { JanusService } from '../janus/janus-service.ts';
+import type { CallerMix } from './mix.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
 import { ConferenceReporter, type ReportSink } from './reporter.ts';
 import { EventEmitter } from 'node:events';
-import { z } from 'zod';
 
 export type ConferenceStatus = ConferenceReport['status'];
 
-const joinAnswerSchema = z.looseObject({
-  audiobridge: z.literal('joined'),
-  id: z.number(),
-  rtp: z.object({ ip: z.string(), port: z.number(), payload_type: z.number().optional() }).optional(),
-});
-
 export interface ConferenceDeps {
   rooms: ConferenceRooms;
-  janus: JanusService;
+  /** Browsers' media (VideoRoom, and their AudioBridge legs). */
+  janus: Pick<JanusService, 'connected' | 'on'>;
+  /** Where callers' audio is mixed. */
+  mix: CallerMix;
   /** Where reports go (the bridge client; a sink without reportChanges gets whole reports only). */
   bridge: ReportSink;
   prompts: Prompts;
   log: Logger;
-  /** Our relay's address as Janus sees it. */
-  janusFacingAddress: string;
   reportDelayMs?: number;
 }
 
@@ -86,8 +82,9 @@ export function reportedStatus(status: ConferenceStatus, mediaAvailable: boolean
   return status === 'running' && !mediaAvailable ? 'on_hold' : status;
 }
 
-export class ConferenceUnavailableError extends Error {
-  override name = 'ConferenceUnavailableError';
+/** How the conference shows a caller: the masked number, or "Telefon" when it has none. */
+export function phoneDisplayName(number: string | null): string {
+  return number && /[0-9]/.test(number) ? maskNumber(number) : 'Telefon';
 }
 
 export class Conference extends EventEmitter<{ changed: [] }> {
@@ -177,7 +174,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     return this.serial(async () => {
       const wasStarted = this.started;
       this.phones.set(p.id, p);
-      if (this.policy.startMuted && !p.moderator) p.relay.muted = true;
+      if (this.policy.startMuted && !p.moderator) this.setRelayMuted(p, true);
       const keypad = new Keypad();
       p.keys.on('digit', (key) => this.onKey(p, keypad.push(key)));
       this.d.log.info(
@@ -202,11 +199,11 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       this.phones.delete(id);
       p.keys.removeAllListeners('digit');
       // Their name goes into the mix before their leg leaves it ("… has left").
-      if (p.name && this.policy.announceNames && p.relay.mode === 'mix' && p.janus) {
+      if (p.name && this.policy.announceNames && p.relay.mode === 'mix' && p.leg) {
         p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-left')]));
         await settledWithin(p.relay, 'announced', 8000);
       }
-      await this.leaveMix(p);
+      await this.dropLeg(p);
       p.relay.close();
       if (p.call.state !== 'ended') p.call.hangup(reason);
       this.d.log.info({ roomId: this.roomId, participant: id, reason }, 'caller left the conference');
@@ -306,27 +303,41 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   /**
-   * Janus went away: its legs are gone. Callers wait with music until it is back, browsers wait
-   * too, and the bridge hears so (on hold, media unavailable), so the room never says running.
+   * The callers' mix went away (Janus, or the media agent or LiveKit): their legs are gone.
+   * Callers wait with music until it is back, and the bridge hears so (on hold, media
+   * unavailable), so the room never says running.
    */
-  janusLost(): Promise<void> {
+  callerMixLost(): Promise<void> {
     return this.serial(async () => {
       for (const p of this.phones.values()) {
-        p.janus = undefined;
-        p.relay.setJanus(undefined);
+        await this.dropLeg(p);
         if (p.relay.mode === 'mix') this.toLobby(p, 'on-hold');
       }
+      this.scheduleReport();
+    });
+  }
+
+  /** The mix is back: callers rejoin if the conference runs. */
+  callerMixBack(): Promise<void> {
+    return this.serial(async () => {
+      if (this.started)
+        for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+      this.scheduleReport();
+    });
+  }
+
+  /** Janus went away: browsers' handles are gone; their pages wait until it is back. */
+  browserMediaLost(): Promise<void> {
+    return this.serial(async () => {
       for (const w of this.webs.values()) w.media.forget();
       this.scheduleReport();
     });
   }
 
-  /** Janus is back: rooms are recreated on demand and callers rejoin if a moderator is here. */
-  janusBack(): Promise<void> {
+  /** Janus is back: rooms are recreated on demand. */
+  browserMediaBack(): Promise<void> {
     return this.serial(async () => {
       this.emit('changed'); // browsers see themselves admitted again and reconnect their media
-      if (this.started)
-        for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       this.scheduleReport();
     });
   }
@@ -345,7 +356,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
           say(this.d.prompts.get('muted')); // only a moderator can unmute them
           return;
         }
-        p.relay.muted = !p.relay.muted;
+        this.setRelayMuted(p, !p.relay.muted);
         say(this.d.prompts.get(p.relay.muted ? 'muted' : 'unmuted'));
         this.d.log.info(
           { roomId: this.roomId, participant: p.id, muted: p.relay.muted },
@@ -384,8 +395,14 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   /** A caller muted or unmuted by someone else hears so: a phone has no screen to show it. */
   private muteCaller(p: PhoneParticipant, muted: boolean): void {
     if (p.relay.muted === muted) return;
-    p.relay.muted = muted;
+    this.setRelayMuted(p, muted);
     p.relay.play(this.d.prompts.get(muted ? 'muted' : 'unmuted'), { loop: false });
+  }
+
+  /** The relay sends silence for a muted caller; the media plane shows the mute too. */
+  private setRelayMuted(p: PhoneParticipant, muted: boolean): void {
+    p.relay.muted = muted;
+    p.leg?.setMuted(muted);
   }
 
   /**
@@ -447,7 +464,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     const phones: ParticipantView[] = [...this.phones.values()].map((p) => ({
       id: p.id,
       kind: 'phone',
-      name: p.number && /[0-9]/.test(p.number) ? maskNumber(p.number) : 'Telefon',
+      name: phoneDisplayName(p.number),
       moderator: p.moderator,
       waiting: p.relay.mode !== 'mix',
       muted: p.relay.muted,
@@ -475,27 +492,21 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   private async toMix(p: PhoneParticipant): Promise<void> {
-    if (!p.janus) {
-      const room = await this.d.rooms.ensure(this.roomId);
-      const handle = await this.d.janus.attach('janus.plugin.audiobridge');
-      try {
-        const { data } = await handle.message({
-          request: 'join',
-          room: room.janusRoom,
-          display: `phone ${p.id}`,
-          codec: 'pcmu',
-          rtp: { ip: this.d.janusFacingAddress, port: p.relay.janusPort, payload_type: 0 },
-        });
-        const joined = joinAnswerSchema.safeParse(data);
-        // Janus answers "joined" without an rtp object when its port range is exhausted.
-        if (!joined.success || !joined.data.rtp)
-          throw new ConferenceUnavailableError('Janus gave this leg no RTP port');
-        p.janus = { handle, id: joined.data.id };
-        p.relay.setJanus({ address: joined.data.rtp.ip, port: joined.data.rtp.port });
-      } catch (err) {
-        await handle.detach();
-        throw err;
+    if (!p.leg) {
+      const leg = await this.d.mix.join({
+        roomId: this.roomId,
+        participantId: p.id,
+        displayName: phoneDisplayName(p.number),
+        relayPort: p.relay.mixPort,
+        muted: p.relay.muted,
+      });
+      // The caller may have hung up while the leg was being set up.
+      if (this.phones.get(p.id) !== p) {
+        await leg.leave();
+        return;
       }
+      p.leg = leg;
+      p.relay.setMix(leg.remote);
     }
     p.relay.mode = 'mix';
     p.relay.stopPlayback({ music: true });
@@ -505,13 +516,13 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-joined')]));
   }
 
-  private async leaveMix(p: PhoneParticipant): Promise<void> {
-    if (!p.janus) return;
-    const { handle } = p.janus;
-    p.janus = undefined;
-    p.relay.setJanus(undefined);
-    await handle.message({ request: 'leave' }).catch(() => undefined);
-    await handle.detach();
+  /** The caller's leg leaves the mix (or is forgotten, when the mix went away). */
+  private async dropLeg(p: PhoneParticipant): Promise<void> {
+    const leg = p.leg;
+    if (!leg) return;
+    p.leg = undefined;
+    p.relay.setMix(undefined);
+    await leg.leave();
   }
 
   /** A caller whose leg could not join the mix hears why and is let go cleanly. */
@@ -536,11 +547,11 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   /**
-   * What the bridge shows in the room. Without Janus nobody is in a mix: everyone waits, and a
-   * conference that would run is on hold (media unavailable) until Janus is back.
+   * What the bridge shows in the room. Without the media plane nobody is in a mix: everyone
+   * waits, and a conference that would run is on hold (media unavailable) until it is back.
    */
   snapshot(): ConferenceReport {
-    const media = this.d.janus.connected;
+    const media = this.d.mix.available && this.d.janus.connected;
     const waiting = !this.started || !media;
     const status = reportedStatus(this.status, media);
     return {

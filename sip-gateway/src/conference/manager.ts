@@ -14,11 +14,18 @@ export class ConferenceManager {
   constructor(deps: ConferenceDeps) {
     this.deps = deps;
     this.log = deps.log;
+    // With the Janus mix both fire when Janus goes: callers and browsers wait for its return.
+    deps.mix.on('down', () => {
+      for (const c of this.conferences.values()) void c.callerMixLost();
+    });
+    deps.mix.on('up', () => {
+      for (const c of this.conferences.values()) void c.callerMixBack();
+    });
     deps.janus.on('down', () => {
-      for (const c of this.conferences.values()) void c.janusLost();
+      for (const c of this.conferences.values()) void c.browserMediaLost();
     });
     deps.janus.on('up', () => {
-      for (const c of this.conferences.values()) void c.janusBack();
+      for (const c of this.conferences.values()) void c.browserMediaBack();
     });
   }
 

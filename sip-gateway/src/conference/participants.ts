@@ -1,10 +1,10 @@
-// Who is in a conference: phone callers (an RTP relay each) and browsers (Janus handles each).
+// Who is in a conference: phone callers (an RTP relay and a mix leg each) and browsers (Janus handles each).
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerMessage } from '@foyer/common/conference-protocol';
-import type { JanusHandle } from '../janus/connection.ts';
 import type { CallRelay } from '../media/relay.ts';
 import type { IncomingCall } from '../sip/types.ts';
+import type { MixLeg } from './mix.ts';
 import type { WebMedia } from './web-media.ts';
 
 /** Participant IDs become Matrix localparts (@foyer_phone_<id>): lowercase letters and digits. */
@@ -32,8 +32,8 @@ export interface PhoneParticipant {
   mutedByModerator?: boolean;
   /** The caller's recorded name (mu-law), for the announcement on join and leave. */
   name?: Buffer;
-  /** This leg's AudioBridge handle and participant ID, once it joined the mix. */
-  janus?: { handle: JanusHandle; id: number };
+  /** The caller's leg in the mix (Janus or LiveKit), while it is in. */
+  leg?: MixLeg;
   joinedAt: number;
 }
 

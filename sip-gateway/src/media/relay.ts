@@ -1,6 +1,7 @@
-// The RTP relay of one phone call: caller ⇄ gateway ⇄ Janus. It latches to the caller's real
-// source address, takes DTMF (RFC 4733) out of the stream before anything reaches Janus, plays
-// prompts and hold music, converts PCMA callers to the PCMU leg Janus gets, keeps Janus fed
+// The RTP relay of one phone call: caller ⇄ gateway ⇄ the mix (Janus's AudioBridge or the LiveKit
+// media agent, both one PCMU leg per caller). It latches to the caller's real source address,
+// takes DTMF (RFC 4733) out of the stream before anything reaches the mix, plays prompts and hold
+// music, converts PCMA callers to the PCMU leg the mix gets, keeps the mix fed
 // with silence until the caller's audio flows, and estimates how loud the caller speaks.
 import { EventEmitter } from 'node:events';
 import type { Socket, RemoteInfo } from 'node:dgram';
@@ -15,7 +16,7 @@ import { mediaClock, type MediaClock } from './clock.ts';
 const FRAME_MS = 20;
 const FRAME_SAMPLES = MIX_FRAME_BYTES;
 /**
- * After this long without caller audio the relay fills the Janus leg with silence; longer for
+ * After this long without caller audio the relay fills the mix leg with silence; longer for
  * callers whose packets are long (60 ms ptime), so the filler never lands between two of them.
  */
 const SILENCE_AFTER_MS = 60;
@@ -23,12 +24,12 @@ const SILENCE_AFTER_MS = 60;
 export type RelayMode =
   /** Prompts and music to the caller; caller audio goes nowhere (IVR, waiting, on hold). */
   | 'lobby'
-  /** In the mix: caller audio to Janus, Janus audio to the caller (unless a prompt plays). */
+  /** In the mix: caller audio to the mix, the mix to the caller (unless a prompt plays). */
   | 'mix';
 
 export interface RelayOptions {
   pool: UdpPortPool;
-  /** Our address as the caller and Janus see it. */
+  /** Our address as the caller sees it. */
   address: string;
   /** Where the caller's SDP says it wants media; the relay latches to the real source. */
   remote: { address: string; port: number };
@@ -55,7 +56,7 @@ interface RelayEvents {
 
 export class CallRelay extends EventEmitter<RelayEvents> {
   readonly callerSide: Socket;
-  readonly janusSide: Socket;
+  readonly mixSide: Socket;
   readonly address: string;
   private readonly payloadType: 0 | 8;
   private readonly telephoneEvent?: number;
@@ -63,9 +64,9 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   private expected: { address: string; port: number };
   private readonly signalling: string;
   private latched: { address: string; port: number } | undefined;
-  private janus: { address: string; port: number } | undefined;
+  private mix: { address: string; port: number } | undefined;
   private readonly toCaller: RtpStream;
-  private readonly toJanus = new RtpStream(0);
+  private readonly toMix = new RtpStream(0);
   private player: FramePlayer | undefined;
   private background: FramePlayer | undefined;
   private lastCallerAudio = 0;
@@ -91,12 +92,12 @@ export class CallRelay extends EventEmitter<RelayEvents> {
   heldByCaller = false;
   /** Smoothed speaking level of the caller, dBov (−127 = silence). */
   level = -127;
-  readonly counters = { fromCaller: 0, toCaller: 0, fromJanus: 0, toJanus: 0, dtmf: 0, dropped: 0 };
+  readonly counters = { fromCaller: 0, toCaller: 0, fromMix: 0, toMix: 0, dtmf: 0, dropped: 0 };
 
-  private constructor(callerSide: Socket, janusSide: Socket, o: RelayOptions) {
+  private constructor(callerSide: Socket, mixSide: Socket, o: RelayOptions) {
     super();
     this.callerSide = callerSide;
-    this.janusSide = janusSide;
+    this.mixSide = mixSide;
     this.address = o.address;
     this.payloadType = o.payloadType;
     this.telephoneEvent = o.telephoneEvent;
@@ -105,17 +106,17 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     this.mediaTimeoutMs = o.mediaTimeoutMs ?? 60_000;
     this.toCaller = new RtpStream(o.payloadType);
     callerSide.on('message', (msg, rinfo) => this.safely(() => this.fromCaller(msg, rinfo)));
-    janusSide.on('message', (msg, rinfo) => this.safely(() => this.fromJanus(msg, rinfo)));
+    mixSide.on('message', (msg, rinfo) => this.safely(() => this.fromMix(msg, rinfo)));
     callerSide.on('error', () => undefined);
-    janusSide.on('error', () => undefined);
+    mixSide.on('error', () => undefined);
     this.stopTicking = (o.clock ?? mediaClock).add(() => this.safely(() => this.tick()));
   }
 
   static async open(o: RelayOptions): Promise<CallRelay> {
     const callerSide = await o.pool.open();
     try {
-      const janusSide = await o.pool.open();
-      return new CallRelay(callerSide, janusSide, o);
+      const mixSide = await o.pool.open();
+      return new CallRelay(callerSide, mixSide, o);
     } catch (err) {
       callerSide.close();
       throw err;
@@ -126,8 +127,8 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     return this.callerSide.address().port;
   }
 
-  get janusPort(): number {
-    return this.janusSide.address().port;
+  get mixPort(): number {
+    return this.mixSide.address().port;
   }
 
   /** A peer's bad packet must never end the call, let alone the process. */
@@ -145,9 +146,9 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     this.latched = undefined;
   }
 
-  /** Where Janus sends this leg's mix from and expects its audio (from the join answer). */
-  setJanus(remote: { address: string; port: number } | undefined): void {
-    this.janus = remote;
+  /** Where the mix sends this leg's audio from and expects the caller's (from the join answer). */
+  setMix(remote: { address: string; port: number } | undefined): void {
+    this.mix = remote;
   }
 
   /** Play a sound to the caller; a looping one (music) continues under later prompts. */
@@ -217,14 +218,14 @@ export class CallRelay extends EventEmitter<RelayEvents> {
         this.counters.dtmf++;
         this.emit('dtmf', digit);
       }
-      return; // Janus drops telephone-event with a warning per packet: never forward it
+      return; // the mix has no use for telephone-event (Janus warns per packet): never forward it
     }
     if (pkt.payloadType !== this.payloadType || pkt.payload.length === 0) return;
     this.onCallerAudio(pkt);
   }
 
   private onCallerAudio(pkt: RtpPacket): void {
-    // Late packets (reordered behind newer ones) are dropped; Janus's jitter buffer covers gaps.
+    // Late packets (reordered behind newer ones) are dropped; the mix's jitter buffer covers gaps.
     // A restarted stream (new SSRC, sequence far off) goes on from its first packet.
     const order = this.inbound.accept(pkt.ssrc, pkt.sequence);
     if (order === 'late' || order === 'duplicate') {
@@ -243,22 +244,22 @@ export class CallRelay extends EventEmitter<RelayEvents> {
       rec.chunks.push(Buffer.from(part));
       rec.bytes += part.length;
     }
-    if (this.mode !== 'mix' || this.muted || !this.janus || this.announcement) {
+    if (this.mode !== 'mix' || this.muted || !this.mix || this.announcement) {
       this.frames.reset();
       return;
     }
     this.lastCallerAudio = Date.now();
-    for (const frame of this.frames.push(ulaw)) this.sendJanus(this.toJanus.next(frame, FRAME_SAMPLES));
+    for (const frame of this.frames.push(ulaw)) this.sendMix(this.toMix.next(frame, FRAME_SAMPLES));
   }
 
-  private fromJanus(msg: Buffer, rinfo: RemoteInfo): void {
-    if (!this.janus || rinfo.address !== this.janus.address || rinfo.port !== this.janus.port) {
+  private fromMix(msg: Buffer, rinfo: RemoteInfo): void {
+    if (!this.mix || rinfo.address !== this.mix.address || rinfo.port !== this.mix.port) {
       this.counters.dropped++;
       return;
     }
     const pkt = parseRtp(msg);
     if (!pkt || pkt.payloadType !== 0) return;
-    this.counters.fromJanus++;
+    this.counters.fromMix++;
     if (this.mode !== 'mix' || this.player || this.musicInMix) return; // a prompt or the music has the line
     const payload = this.payloadType === 0 ? pkt.payload : ulawToAlaw(pkt.payload);
     this.sendCaller(this.toCaller.next(payload, payload.length));
@@ -277,22 +278,22 @@ export class CallRelay extends EventEmitter<RelayEvents> {
         this.emit('played');
       }
     }
-    // To Janus: silence while the caller is quiet, muted or not yet sending, so Janus (which
+    // To the mix: silence while the caller is quiet, muted or not yet sending, so the mix (Janus
     // sends nothing before it receives) keeps mixing for this leg.
-    if (this.announcement && this.janus && this.mode === 'mix') {
+    if (this.announcement && this.mix && this.mode === 'mix') {
       const frame = this.announcement.next();
-      if (frame) this.sendJanus(this.toJanus.next(frame, FRAME_SAMPLES));
+      if (frame) this.sendMix(this.toMix.next(frame, FRAME_SAMPLES));
       if (this.announcement.done) {
         this.announcement = undefined;
         this.emit('announced');
       }
     } else if (
-      this.janus &&
+      this.mix &&
       (this.mode !== 'mix' ||
         this.muted ||
         now - this.lastCallerAudio > Math.max(SILENCE_AFTER_MS, 2 * this.callerPacketMs + FRAME_MS))
     ) {
-      this.sendJanus(this.toJanus.next(SILENCE_FRAME, FRAME_SAMPLES));
+      this.sendMix(this.toMix.next(SILENCE_FRAME, FRAME_SAMPLES));
     }
     if (now - this.lastCallerAudio > 200) this.level = Math.max(-127, this.level - 3);
     if (this.heldByCaller)
@@ -311,10 +312,10 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     this.callerSide.send(buf, to.port, to.address);
   }
 
-  private sendJanus(buf: Buffer): void {
-    if (!this.janus) return;
-    this.counters.toJanus++;
-    this.janusSide.send(buf, this.janus.port, this.janus.address);
+  private sendMix(buf: Buffer): void {
+    if (!this.mix) return;
+    this.counters.toMix++;
+    this.mixSide.send(buf, this.mix.port, this.mix.address);
   }
 
   close(): void {
@@ -322,7 +323,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
     this.closed = true;
     this.stopTicking();
     this.callerSide.close();
-    this.janusSide.close();
+    this.mixSide.close();
     this.emit('closed');
   }
 }

@@ -1,0 +1,34 @@
+// Where callers' audio is mixed: the media plane's side of a phone call. The relay's mix side
+// sends the caller's PCMU to one UDP address and gets back what the caller hears (everybody but
+// themself); Janus's AudioBridge and the LiveKit media agent both take that shape, so the
+// conference only joins and leaves legs and never knows which plane it runs on.
+import type { EventEmitter } from 'node:events';
+
+export interface MixLeg {
+  /** Where the relay's mix side sends the caller's audio (and whence it accepts the mix). */
+  readonly remote: { address: string; port: number };
+  /** The caller's voice in or out of the conference as the media plane shows it. */
+  setMuted(muted: boolean): void;
+  /** Out of the mix; best effort (a media plane that went away has dropped the leg already). */
+  leave(): Promise<void>;
+}
+
+export interface CallerJoin {
+  /** The group (Matrix room) whose conference this is. */
+  roomId: string;
+  /** The gateway's participant ID (the caller's virtual user is @…_phone_<id>). */
+  participantId: string;
+  /** As the conference shows the caller (masked number). */
+  displayName: string;
+  /** The relay's mix-side UDP port. */
+  relayPort: number;
+  muted: boolean;
+}
+
+export interface CallerMix extends EventEmitter<{ down: []; up: [] }> {
+  /** 'janus' or 'livekit', for logs and health. */
+  readonly plane: 'janus' | 'livekit';
+  /** New legs can join now. 'down' is emitted when this turns false (every leg is gone), 'up' when back. */
+  readonly available: boolean;
+  join(j: CallerJoin): Promise<MixLeg>;
+}
