@@ -12,14 +12,14 @@ import type { CallerMix } from './conference/mix.ts';
 import type { PinGuard } from './ivr/pin-guard.ts';
 import { runPinIvr, type IvrChannel, type PinCheck } from './ivr/pin-ivr.ts';
 import type { Prompts } from './ivr/prompts.ts';
-import type { UdpPortPool } from './media/ports.ts';
-import { CallRelay } from './media/relay.ts';
+import type { Relay, RelayHost } from './media/relay-host.ts';
 import type { AudioOffer, IncomingCall } from './sip/types.ts';
 import type { ActiveCallStore } from './store/active-calls.ts';
 
 export interface CallHandlerDeps {
   log: Logger;
-  pool: UdpPortPool;
+  /** Every call's RTP relay, run in the relay worker. */
+  relays: Pick<RelayHost, 'open'>;
   /** Our relay address as callers see it (SDP). */
   publicAddress: string;
   bridge: Pick<BridgeClient, 'admit'>;
@@ -44,9 +44,9 @@ export class CallHandler {
   private readonly d: CallHandlerDeps;
   readonly active = new Set<IncomingCall>();
   /** Live relays with where their call is, for metrics. */
-  readonly relays = new Map<CallRelay, { inConference: boolean }>();
+  readonly relays = new Map<Relay, { inConference: boolean }>();
 
-  relayStats(): { mode: 'ivr' | 'lobby' | 'mix'; counters: CallRelay['counters'] }[] {
+  relayStats(): { mode: 'ivr' | 'lobby' | 'mix'; counters: Relay['counters'] }[] {
     return [...this.relays].map(([r, s]) => ({ mode: s.inConference ? r.mode : 'ivr', counters: r.counters }));
   }
 
@@ -81,18 +81,19 @@ export class CallHandler {
     }
     const lobby = entry.lease;
     const payloadType: 0 | 8 = call.offer.g711.includes(0) ? 0 : 8;
-    const relay = await CallRelay.open({
-      pool: this.d.pool,
-      address: this.d.publicAddress,
-      remote: { address: call.offer.address, port: call.offer.port },
-      signalling: call.source.address,
-      payloadType,
-      telephoneEvent: call.offer.telephoneEvent,
-      mediaTimeoutMs: this.d.mediaTimeoutMs,
-    }).catch((err: unknown) => {
-      log.error({ ...who, err: (err as Error).message }, 'no RTP port for the call');
-      return undefined;
-    });
+    const relay = await this.d.relays
+      .open({
+        address: this.d.publicAddress,
+        remote: { address: call.offer.address, port: call.offer.port },
+        signalling: call.source.address,
+        payloadType,
+        telephoneEvent: call.offer.telephoneEvent,
+        mediaTimeoutMs: this.d.mediaTimeoutMs,
+      })
+      .catch((err: unknown) => {
+        log.error({ ...who, err: (err as Error).message }, 'no RTP port for the call');
+        return undefined;
+      });
     if (!relay) {
       lobby.leave();
       call.reject(503, 'No media port available');
@@ -289,7 +290,7 @@ export class CallHandler {
 
   /** "Say your name after the tone, then #": up to a few seconds of the caller's voice. */
   private async recordName(
-    relay: CallRelay,
+    relay: Relay,
     digits: EventEmitter<{ digit: [string] }>,
     ended: () => boolean,
   ): Promise<Buffer | undefined> {
@@ -312,11 +313,11 @@ export class CallHandler {
       }, NAME_MAX_MS).unref();
     });
     await hash;
-    const name = relay.stopRecording();
+    const name = await relay.stopRecording();
     return name.length >= 1600 ? name : undefined; // under 0.2 s: nothing said
   }
 
-  private async sayAndHangUp(call: IncomingCall, relay: CallRelay, reason: string): Promise<void> {
+  private async sayAndHangUp(call: IncomingCall, relay: Relay, reason: string): Promise<void> {
     this.d.log.warn({ callId: call.callId, reason }, 'refusing the call with a spoken message');
     relay.play(this.d.prompts.get('not-available'), { loop: false });
     await settledWithin(relay, 'played', 15_000);

@@ -22,7 +22,7 @@ import { AudioBridgeMix } from './janus/audiobridge-mix.ts';
 import { JanusService } from './janus/janus-service.ts';
 import { AgentMix } from './livekit/agent-mix.ts';
 import type { CallerMix } from './conference/mix.ts';
-import { UdpPortPool } from './media/ports.ts';
+import { RelayHost } from './media/relay-host.ts';
 import { createMetrics } from './metrics.ts';
 import { createSipServer } from './sip/server.ts';
 import { migrations, MIGRATIONS_TABLE } from './store/migrations.ts';
@@ -126,10 +126,13 @@ await runService('sip-gateway', async (onStop) => {
   onStop(() => http.close());
 
   const activeCalls = new KnexActiveCallStore(db);
+  // Every call's RTP relay runs in one worker thread, off this event loop.
+  const relays = new RelayHost({ bind: rtpBind, portMin: cfg.rtp.portMin, portMax: cfg.rtp.portMax, log });
+  onStop(() => relays.stop());
   const calls = new CallHandler({
     activeCalls,
     log,
-    pool: new UdpPortPool(rtpBind, cfg.rtp.portMin, cfg.rtp.portMax),
+    relays,
     publicAddress: cfg.sip.publicAddress ?? rtpBind,
     bridge,
     conferences,
@@ -169,6 +172,7 @@ await runService('sip-gateway', async (onStop) => {
     log.info({ callId, status }, 'ended a call left over from before the restart');
   }
   metrics.relays.list = () => calls.relayStats();
+  metrics.relays.clock = () => relays.clock;
   if (mix instanceof AgentMix) metrics.mediaAgent.stats = () => mix.stats;
   onStop(async () => {
     calls.hangupAll('gateway stopping');

@@ -1,5 +1,4 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { mediaClock } from './media/clock.ts';
 
 export interface RelayStats {
   mode: 'ivr' | 'lobby' | 'mix';
@@ -11,15 +10,21 @@ export interface GatewayMetrics {
   janusConnected: Gauge;
   callerMixAvailable: Gauge<'plane'>;
   bridgeNotifications: Counter<'type'>;
-  /** Where live relays are read from at scrape time. */
-  relays: { list: () => Iterable<RelayStats> };
+  /** Where live relays and their clock (in the relay worker, as last reported) are read from at scrape time. */
+  relays: {
+    list: () => Iterable<RelayStats>;
+    clock: () => { wakes: number; lateWakes: number; skippedFrames: number };
+  };
   /** The LiveKit media agent's counters, when callers are on LiveKit. */
   mediaAgent: { stats: () => { agentStarts: number; agentExits: number; livekitDown: number } | undefined };
 }
 
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
-  const relays: GatewayMetrics['relays'] = { list: () => [] };
+  const relays: GatewayMetrics['relays'] = {
+    list: () => [],
+    clock: () => ({ wakes: 0, lateWakes: 0, skippedFrames: 0 }),
+  };
   const mediaAgent: GatewayMetrics['mediaAgent'] = { stats: () => undefined };
   new Gauge({
     name: 'foyer_gateway_media_agent',
@@ -34,14 +39,14 @@ export function createMetrics(): GatewayMetrics {
       this.set({ what: 'livekit_down' }, st.livekitDown);
     },
   });
-  // The relays' frame clock: a loaded event loop shows as late wake-ups and frames given up.
+  // The relays' frame clock: a loaded relay worker shows as late wake-ups and frames given up.
   new Gauge({
     name: 'foyer_gateway_media_clock',
     help: 'The 20 ms media clock since start: wakes, late_wakes (a frame or more late), skipped_frames',
     labelNames: ['what'],
     registers: [registry],
     collect() {
-      const st = mediaClock.stats;
+      const st = relays.clock();
       this.set({ what: 'wakes' }, st.wakes);
       this.set({ what: 'late_wakes' }, st.lateWakes);
       this.set({ what: 'skipped_frames' }, st.skippedFrames);

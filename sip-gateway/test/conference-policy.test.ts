@@ -16,7 +16,7 @@ import {
 import { ConferenceManager } from '../src/conference/manager.ts';
 import type { CallerJoin } from '../src/conference/mix.ts';
 import type { PhoneParticipant } from '../src/conference/participants.ts';
-import type { CallRelay } from '../src/media/relay.ts';
+import type { Relay } from '../src/media/relay-host.ts';
 import type { IncomingCall } from '../src/sip/types.ts';
 
 const sound = (name: string) => Buffer.from(name);
@@ -89,7 +89,7 @@ function setup(policy: Partial<ConferencePolicy>) {
       roomId: '!room',
       number: '+4930123456',
       call: { state: 'confirmed', hangup: () => undefined } as unknown as IncomingCall,
-      relay: relay as unknown as CallRelay,
+      relay: relay as unknown as Relay,
       keys,
       moderator,
       ...(name ? { name: sound(name) } : {}),

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerMessage } from '@foyer/common/conference-protocol';
-import type { CallRelay } from '../media/relay.ts';
+import type { Relay } from '../media/relay-host.ts';
 import type { IncomingCall } from '../sip/types.ts';
 import type { MixLeg } from './mix.ts';
 import type { WebMedia } from './web-media.ts';
@@ -23,7 +23,7 @@ export interface PhoneParticipant {
   roomId: string;
   number: string | null;
   call: IncomingCall;
-  relay: CallRelay;
+  relay: Relay;
   /** The caller's keys (RFC 4733 and SIP INFO), for the keypad controls. */
   keys: EventEmitter<{ digit: [string] }>;
   /** Entered with a moderator PIN: starts the conference, may lock it and mute everyone. */

@@ -34,6 +34,17 @@ export const MAX_SPOKEN_COUNT = 20;
 export const COUNT_NAMES = Array.from({ length: MAX_SPOKEN_COUNT - 1 }, (_, i) => `count-${i + 2}` as const);
 export type PromptName = (typeof PROMPT_NAMES)[number] | (typeof COUNT_NAMES)[number] | 'join' | 'hold' | 'beep';
 
+/**
+ * The sound in shared memory: the relays run in a worker thread (media/relay-host.ts), and a
+ * shared buffer passed to it is shared, not copied — 300 callers put on hold at once would
+ * otherwise copy the hold music 300 times.
+ */
+function shared(sound: Buffer): Buffer {
+  const out = Buffer.from(new SharedArrayBuffer(sound.length));
+  sound.copy(out);
+  return out;
+}
+
 export class Prompts {
   private readonly sounds: Map<PromptName, Buffer>;
   private readonly dir: string;
@@ -49,7 +60,7 @@ export class Prompts {
     const hint = ' (make them with: scripts/prompts <dir>)';
     const load = (file: string) => {
       try {
-        return loadUlawFile(file);
+        return shared(loadUlawFile(file));
       } catch (err) {
         throw new Error(`${(err as Error).message}${hint}`, { cause: err });
       }
@@ -69,7 +80,7 @@ export class Prompts {
     if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) return undefined;
     if (!this.extra.has(file)) {
       try {
-        this.extra.set(file, loadUlawFile(join(this.dir, file)));
+        this.extra.set(file, shared(loadUlawFile(join(this.dir, file))));
       } catch {
         this.extra.set(file, undefined);
       }

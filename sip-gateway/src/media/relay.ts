@@ -43,7 +43,7 @@ export interface RelayOptions {
   clock?: MediaClock;
 }
 
-interface RelayEvents {
+export interface RelayEvents {
   dtmf: [digit: string];
   /** No RTP from the caller for the media timeout (and not on hold): the caller is gone. */
   timeout: [];
