@@ -2,15 +2,16 @@
 // real UDP sockets on loopback: DTMF, prompts, the mix leg, recordings and levels cross between
 // the threads; a prompt replaced before it ended never reports "played"; a worker that dies
 // ends its calls' media ('timeout') and the next call gets a new worker.
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeUlaw } from '../src/media/g711.ts';
 import { RelayHost, type Relay } from '../src/media/relay-host.ts';
 import { dtmfPackets } from '../src/media/rfc4733.ts';
-import { parseRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
+import { RtpStream } from '../src/media/rtp.ts';
 import { testRtpRange } from '../../tests/helpers/sipp.ts';
+import { rtpPeer } from './helpers/rtp-peer.ts';
 
 const [portMin, portMax] = testRtpRange(100);
 const host = new RelayHost({ bind: '127.0.0.1', portMin, portMax, log: pino({ level: 'silent' }), statsEveryMs: 50 });
@@ -24,17 +25,7 @@ afterAll(() => host.stop());
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }> {
-  const sock = createSocket('udp4');
-  sockets.push(sock);
-  const got: RtpPacket[] = [];
-  sock.on('message', (m) => {
-    const p = parseRtp(m);
-    if (p) got.push(p);
-  });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  return { sock, port: sock.address().port, got };
-}
+const peer = () => rtpPeer(sockets);
 
 async function call(caller: { port: number }): Promise<Relay> {
   const relay = await host.open({

@@ -1,13 +1,14 @@
 // The per-call RTP relay with real UDP sockets on loopback: a fake caller and a fake Janus leg.
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAlaw, encodeUlaw, decodeUlaw } from '../src/media/g711.ts';
 import { UdpPortPool } from '../src/media/ports.ts';
 import { FrameAssembler, InboundSequence } from '../src/media/frames.ts';
 import { CallRelay } from '../src/media/relay.ts';
 import { testRtpRange } from '../../tests/helpers/sipp.ts';
+import { rtpPeer } from './helpers/rtp-peer.ts';
 import { dtmfPackets } from '../src/media/rfc4733.ts';
-import { buildRtp, parseRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
+import { buildRtp, RtpStream, type RtpPacket } from '../src/media/rtp.ts';
 
 const sockets: Socket[] = [];
 const relays: CallRelay[] = [];
@@ -16,17 +17,7 @@ afterEach(() => {
   for (const r of relays.splice(0)) r.close();
 });
 
-async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }> {
-  const sock = createSocket('udp4');
-  sockets.push(sock);
-  const got: RtpPacket[] = [];
-  sock.on('message', (m) => {
-    const p = parseRtp(m);
-    if (p) got.push(p);
-  });
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  return { sock, port: sock.address().port, got };
-}
+const peer = () => rtpPeer(sockets);
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pool = new UdpPortPool('127.0.0.1', ...testRtpRange(200));

@@ -10,11 +10,10 @@ import {
   RELAY_COUNTERS,
   type FromWorker,
   type RelayFlag,
-  type RelayOpenOptions,
   type RelayWorkerConfig,
   type ToWorker,
 } from './relay-protocol.ts';
-import type { RelayEvents, RelayMode } from './relay.ts';
+import type { RelayCallOptions, RelayEvents, RelayMode } from './relay.ts';
 
 export type RelayCounters = Record<(typeof RELAY_COUNTERS)[number], number>;
 
@@ -276,7 +275,7 @@ export class RelayHost {
   }
 
   /** A relay for a new call: two UDP ports of the range, bound in the worker. */
-  open(o: RelayOpenOptions): Promise<Relay> {
+  open(o: RelayCallOptions): Promise<Relay> {
     if (this.stopped) return Promise.reject(new Error('relays stopped'));
     const worker = this.ensureWorker();
     const id = this.nextId++;

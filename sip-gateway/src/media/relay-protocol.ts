@@ -1,7 +1,7 @@
 // Messages between the gateway's main thread (relay-host.ts) and the relay worker
 // (relay-worker.ts), which runs every call's RTP relay and their one 20 ms clock off the event
 // loop that serves SIP, HTTP and the conference WebSocket. Types only: both sides are ours.
-import type { RelayMode } from './relay.ts';
+import type { RelayCallOptions, RelayMode } from './relay.ts';
 
 export interface RelayWorkerConfig {
   bind: string;
@@ -11,19 +11,10 @@ export interface RelayWorkerConfig {
   statsEveryMs: number;
 }
 
-export interface RelayOpenOptions {
-  address: string;
-  remote: { address: string; port: number };
-  signalling: string;
-  payloadType: 0 | 8;
-  telephoneEvent?: number;
-  mediaTimeoutMs?: number;
-}
-
 export type RelayFlag = 'mode' | 'muted' | 'musicInMix' | 'heldByCaller';
 
 export type ToWorker =
-  | { t: 'open'; id: number; o: RelayOpenOptions }
+  | { t: 'open'; id: number; o: RelayCallOptions }
   | { t: 'set'; id: number; key: 'mode'; value: RelayMode }
   | { t: 'set'; id: number; key: Exclude<RelayFlag, 'mode'>; value: boolean }
   | { t: 'play'; id: number; seq: number; sound: Uint8Array; loop: boolean }

@@ -27,8 +27,8 @@ export type RelayMode =
   /** In the mix: caller audio to the mix, the mix to the caller (unless a prompt plays). */
   | 'mix';
 
-export interface RelayOptions {
-  pool: UdpPortPool;
+/** A call's relay as the call asks for it (also what crosses to the relay worker). */
+export interface RelayCallOptions {
   /** Our address as the caller sees it. */
   address: string;
   /** Where the caller's SDP says it wants media; the relay latches to the real source. */
@@ -39,6 +39,10 @@ export interface RelayOptions {
   telephoneEvent?: number;
   /** Silence from the caller's side (no packets at all) after which 'timeout' is emitted. */
   mediaTimeoutMs?: number;
+}
+
+export interface RelayOptions extends RelayCallOptions {
+  pool: UdpPortPool;
   /** The frame clock shared by every call (the gateway's one clock unless a test gives its own). */
   clock?: MediaClock;
 }
