@@ -129,6 +129,7 @@ await runService('sip-gateway', async (onStop) => {
   // Every call's RTP relay runs in one worker thread, off this event loop.
   const relays = new RelayHost({ bind: rtpBind, portMin: cfg.rtp.portMin, portMax: cfg.rtp.portMax, log });
   onStop(() => relays.stop());
+  await relays.start();
   const calls = new CallHandler({
     activeCalls,
     log,

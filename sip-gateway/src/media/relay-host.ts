@@ -274,6 +274,15 @@ export class RelayHost {
     }
   }
 
+  /** Start the worker now (at the gateway's start), so the first call does not wait for it. */
+  async start(): Promise<void> {
+    const worker = this.ensureWorker();
+    await new Promise<void>((resolve, reject) => {
+      worker.once('online', () => resolve());
+      worker.once('error', reject);
+    });
+  }
+
   /** A relay for a new call: two UDP ports of the range, bound in the worker. */
   open(o: RelayCallOptions): Promise<Relay> {
     if (this.stopped) return Promise.reject(new Error('relays stopped'));
