@@ -30,6 +30,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng sox &
 COPY scripts/prompts /usr/local/bin/foyer-prompts
 RUN foyer-prompts /prompts
 
+# The gateway's media agent (sip-gateway/media-agent: Go, libopus through cgo), for callers on
+# LiveKit (gateway.media.callers: livekit). Its modules come from the Go module proxy.
+FROM golang:1.26-bookworm AS media-agent
+RUN apt-get update && apt-get install -y --no-install-recommends libopus-dev pkg-config && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY sip-gateway/media-agent/ ./
+RUN --mount=type=cache,target=/go/pkg/mod CGO_ENABLED=1 go build -tags nolibopusfile -o /foyer-media-agent .
+
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
@@ -53,6 +61,8 @@ EXPOSE 9000 9001
 CMD ["node", "bridge/src/main.ts", "--config", "/etc/foyer/foyer.yaml"]
 
 FROM runtime AS sip-gateway
+RUN apt-get update && apt-get install -y --no-install-recommends libopus0 && rm -rf /var/lib/apt/lists/*
+COPY --from=media-agent /foyer-media-agent /usr/local/bin/foyer-media-agent
 COPY sip-gateway/ sip-gateway/
 COPY --from=prompts /prompts /app/prompts
 USER node

@@ -441,6 +441,22 @@ describe('Dockerfiles', () => {
     }
   });
 
+  it('build the media agent into the gateway’s image, where the config template looks for it', () => {
+    const all = dockerfile(FOYER_DOCKERFILE);
+    const agent = stage(all, 'media-agent');
+    expect(
+      agent.some((i) => i.op === 'RUN' && /CGO_ENABLED=1 go build -tags nolibopusfile -o (\S+)/.test(i.args)),
+    ).toBe(true);
+    const template = dict(parse(read('docker/templates/foyer.yaml')));
+    const binary = String(dict(dict(template.gateway).livekit).agentBinary);
+    const gateway = stage(all, 'sip-gateway');
+    expect(gateway.some((i) => i.op === 'COPY' && i.args === `--from=media-agent /foyer-media-agent ${binary}`)).toBe(
+      true,
+    );
+    // libopus at run time (the agent links it dynamically).
+    expect(gateway.some((i) => i.op === 'RUN' && /\blibopus0\b/.test(i.args))).toBe(true);
+  });
+
   it('keep secrets and local state out of the root build context', () => {
     const ignored = read('.dockerignore').split('\n');
     for (const p of ['docker', '.env', '**/node_modules', '.git', 'registration']) expect(ignored).toContain(p);
@@ -696,6 +712,7 @@ describe('docker/setup.sh', () => {
     const { config } = loadConfig(join(dir, 'docker/foyer/foyer.yaml'));
     expect(config.gateway.janus.apiSecret).toBe(secret('janus_api_secret'));
     expect(config.gateway.janus.roomAdminKey).toBe(secret('janus_admin_key'));
+    expect(config.gateway.livekit?.apiSecret).toBe(secret('livekit_api_secret'));
     for (const db of [config.bridge.database, config.gateway.database]) {
       if (db.kind === 'postgres')
         expect(decodeURIComponent(new URL(db.url).password)).toBe(secret('foyer_db_password'));
