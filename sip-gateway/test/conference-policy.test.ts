@@ -9,6 +9,7 @@ import type { ConferenceReport } from '@foyer/common';
 import {
   Conference,
   GROUP_POLICY,
+  MAX_REJOINS,
   reportedStatus,
   type ConferenceDeps,
   type ConferencePolicy,
@@ -221,6 +222,45 @@ describe('Janus away', () => {
     expect(mix.joined.sort()).toEqual(['a', 'a', 'm', 'm']);
     expect(reports.at(-1)).toMatchObject({ status: 'running' });
     expect(reports.at(-1)?.media).toBeUndefined();
+  });
+});
+
+describe('a caller’s trouble in the mix', () => {
+  it('a failed leg joins the mix again; after MAX_REJOINS the caller hears why and is let go', async () => {
+    const { c, phone, mix } = setup({ moderatorRequired: false });
+    const a = phone('a');
+    let hungUp = '';
+    a.p.call = { state: 'confirmed', hangup: (r: string) => void (hungUp = r) } as unknown as IncomingCall;
+    await c.addPhone(a.p);
+    expect(mix.joined).toEqual(['a']);
+    await c.rejoinMix('a');
+    expect(mix.left).toEqual(['a']);
+    expect(mix.joined).toEqual(['a', 'a']);
+    expect(a.relay.mode).toBe('mix');
+    for (let i = 1; i < MAX_REJOINS; i++) await c.rejoinMix('a');
+    expect(mix.joined).toHaveLength(MAX_REJOINS + 1);
+    await c.rejoinMix('a'); // one too many
+    expect(mix.joined).toHaveLength(MAX_REJOINS + 1);
+    expect(a.relay.heard.at(-1)).toBe('not-available');
+    a.relay.emit('played');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(c.phones.has('a')).toBe(false);
+    expect(hungUp).toBe('conference not available');
+  });
+
+  it('a mute by the media plane (LiveKit’s room service) holds like a moderator’s, and the caller hears it', async () => {
+    const { c, phone } = setup({ moderatorRequired: false });
+    const a = phone('a');
+    await c.addPhone(a.p);
+    await c.mutedByMediaPlane('a', true);
+    expect(a.relay.muted).toBe(true);
+    expect(a.relay.heard.at(-1)).toBe('muted');
+    expect(c.view().find((v) => v.id === 'a')?.muted).toBe(true);
+    await a.press('*6'); // cannot unmute themselves
+    expect(a.relay.muted).toBe(true);
+    await c.mutedByMediaPlane('a', false);
+    expect(a.relay.muted).toBe(false);
+    expect(a.relay.heard.at(-1)).toBe('unmuted');
   });
 });
 

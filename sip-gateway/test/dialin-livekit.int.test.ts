@@ -3,8 +3,8 @@
 // LiveKit, the real media agent, baresip phones, and a @livekit/rtc-node participant standing in
 // for a browser on LiveKit: each caller is a participant of the group's room with its own
 // identity and masked name; callers hear each other and the room, the room hears them; a
-// moderator's mute reaches LiveKit; LiveKit or the agent going away puts callers on hold music
-// until they are back.
+// moderator's mute reaches LiveKit, and a mute through LiveKit's room service reaches the
+// conference; LiveKit or the agent going away puts callers on hold music until they are back.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,6 +122,18 @@ describe('callers on LiveKit', () => {
     moderator.send({ type: 'mute', participantId: aView.id, muted: false });
     await moderator.state((s) => callers(s).every((p) => !p.muted));
 
+    // Someone with LiveKit's room service (a moderator in another client) mutes B: Foyer's
+    // conference shows B muted (as by a moderator), and A stops hearing B.
+    const bIdentity = callerIdentity(bView.id, info.serverName);
+    const bTrack = (await callerParticipants()).find((p) => p.identity === bIdentity)?.tracks[0]?.sid ?? '';
+    await roomService.mutePublishedTrack(lkRoom, bIdentity, bTrack, true);
+    await moderator.state((s) => callers(s).some((p) => p.id === bView.id && p.muted));
+    const lkMuteFrom = Date.now() + 700;
+    await sleep(3000);
+    const lkMuteTo = Date.now() - 300;
+    moderator.send({ type: 'mute', participantId: bView.id, muted: false });
+    await moderator.state((s) => callers(s).every((p) => !p.muted));
+
     // The moderator leaves: callers back on hold music.
     moderator.send({ type: 'leave' });
     await moderator.state((s) => s.status === 'on_hold');
@@ -142,6 +154,9 @@ describe('callers on LiveKit', () => {
     expect(a.heard(hungUpAt, mixFrom, mixTo).tone(1000), 'A hears B').toBeGreaterThan(0.2);
     expect(a.heard(hungUpAt, mixFrom, mixTo).tone(440), 'A never hears themself').toBeLessThan(0.05);
     expect(b.heard(hungUpAt, muteFrom, muteTo).tone(440), 'muted A is not heard').toBeLessThan(0.05);
+    expect(a.heard(hungUpAt, lkMuteFrom, lkMuteTo).tone(1000), 'B muted through LiveKit is not heard').toBeLessThan(
+      0.05,
+    );
     const onHold = b.heard(hungUpAt, holdFrom, holdTo);
     expect(onHold.rms, 'hold music').toBeGreaterThan(200);
     expect(onHold.tone(440) + onHold.tone(600), 'nothing of the conference on hold').toBeLessThan(0.2);

@@ -101,6 +101,23 @@ describe('AgentMix', () => {
     await expect(m.join(join)).rejects.toThrow('not available');
   });
 
+  it('passes on a joined caller’s failure and a mute by LiveKit, not those of callers it does not have', async () => {
+    const m = mix();
+    await m.start();
+    await m.join(join);
+    const failed: string[] = [];
+    const muted: [string, boolean][] = [];
+    m.on('legFailed', (id) => failed.push(id));
+    m.on('mutedByMediaPlane', (id, on) => muted.push([id, on]));
+    const agent = (m as unknown as { agent: AgentProcess }).agent;
+    for (const caller of ['p1', 'stranger']) {
+      await agent.request('emit', { event: { event: 'caller_failed', caller, reason: 'could not connect' } });
+      await agent.request('emit', { event: { event: 'caller_muted', caller, muted: true } });
+    }
+    expect(failed).toEqual(['p1']);
+    expect(muted).toEqual([['p1', true]]);
+  });
+
   it('a dead agent: down at once, a new one started, up again; old legs are gone', async () => {
     const m = mix();
     await m.start();

@@ -60,6 +60,9 @@ function behaviour({ holdMusicFile, ...rest }: DecidedPolicy, music: Buffer | un
   return { ...rest, ...(music ? { holdMusic: music } : {}) };
 }
 
+/** How often a caller's failed mix leg is joined again before the call is let go. */
+export const MAX_REJOINS = 3;
+
 /** A new conference behaves as a group's until its first participant brings the bridge's policy. */
 export const GROUP_POLICY: ConferencePolicy = behaviour(GROUP_CONFERENCE_POLICY, undefined);
 
@@ -323,6 +326,41 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       if (this.started)
         for (const p of this.phones.values()) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
       this.scheduleReport();
+    });
+  }
+
+  /**
+   * One caller's leg stopped working (LiveKit never took the caller): it leaves the mix and
+   * joins again, at most `MAX_REJOINS` times per call; then the caller hears why and is let go.
+   */
+  rejoinMix(id: string): Promise<void> {
+    return this.serial(async () => {
+      const p = this.phones.get(id);
+      if (!p?.leg) return;
+      p.rejoins = (p.rejoins ?? 0) + 1;
+      this.d.log.warn(
+        { roomId: this.roomId, participant: id, attempt: p.rejoins },
+        'caller’s mix leg failed: joining again',
+      );
+      await this.dropLeg(p);
+      if (p.rejoins > MAX_REJOINS) {
+        this.failed(p, new Error('the mix refused the caller repeatedly'));
+        return;
+      }
+      if (this.started && this.d.mix.available) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+      else this.toLobby(p, this.started ? 'on-hold' : 'waiting');
+    });
+  }
+
+  /**
+   * The media plane muted a caller itself (LiveKit's room service, e.g. a moderator in another
+   * client): like a moderator's mute here, so *6 cannot undo it, and the caller hears it.
+   */
+  mutedByMediaPlane(id: string, muted: boolean): Promise<void> {
+    return this.serial(async () => {
+      const p = this.phones.get(id);
+      if (!p || p.relay.muted === muted) return;
+      await this.setMuted(id, muted, 'moderator');
     });
   }
 

@@ -21,6 +21,9 @@ export class ConferenceManager {
     deps.mix.on('up', () => {
       for (const c of this.conferences.values()) void c.callerMixBack();
     });
+    // One caller's trouble in the mix: the conference they are in acts on it.
+    deps.mix.on('legFailed', (id) => void this.withPhone(id, (c) => c.rejoinMix(id)));
+    deps.mix.on('mutedByMediaPlane', (id, muted) => void this.withPhone(id, (c) => c.mutedByMediaPlane(id, muted)));
     deps.janus.on('down', () => {
       for (const c of this.conferences.values()) void c.browserMediaLost();
     });
@@ -47,6 +50,15 @@ export class ConferenceManager {
       this.conferences.set(roomId, c);
     }
     return c;
+  }
+
+  /** Act on the conference that has this caller (there is at most one). */
+  private async withPhone(id: string, act: (c: Conference) => Promise<unknown>): Promise<void> {
+    const c = [...this.conferences.values()].find((x) => x.phones.has(id));
+    if (c)
+      await act(c).catch((err: unknown) =>
+        this.log.error({ participant: id, err: (err as Error).message }, 'mix event failed'),
+      );
   }
 
   find(roomId: string): Conference | undefined {

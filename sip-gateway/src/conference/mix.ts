@@ -25,10 +25,21 @@ export interface CallerJoin {
   muted: boolean;
 }
 
-export interface CallerMix extends EventEmitter<{ down: []; up: [] }> {
+export interface CallerMixEvents {
+  /** The mix went away (every leg is gone). */
+  down: [];
+  /** The mix is back: legs can join again. */
+  up: [];
+  /** One caller's leg stopped working while the mix stayed (it should be joined again). */
+  legFailed: [participantId: string];
+  /** The media plane muted or unmuted a caller itself (LiveKit's room service: a moderator elsewhere). */
+  mutedByMediaPlane: [participantId: string, muted: boolean];
+}
+
+export interface CallerMix extends EventEmitter<CallerMixEvents> {
   /** 'janus' or 'livekit', for logs and health. */
   readonly plane: 'janus' | 'livekit';
-  /** New legs can join now. 'down' is emitted when this turns false (every leg is gone), 'up' when back. */
+  /** New legs can join now: 'down' when this turns false, 'up' when it is true again. */
   readonly available: boolean;
   join(j: CallerJoin): Promise<MixLeg>;
 }

@@ -34,6 +34,8 @@ export interface PhoneParticipant {
   name?: Buffer;
   /** The caller's leg in the mix (Janus or LiveKit), while it is in. */
   leg?: MixLeg;
+  /** How often the caller's leg failed and was joined again (conference.rejoinMix). */
+  rejoins?: number;
   joinedAt: number;
 }
 

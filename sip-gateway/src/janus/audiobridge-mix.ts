@@ -1,7 +1,7 @@
 // Callers mixed by Janus's AudioBridge: each leg a plain-RTP participant of the group's room.
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
-import type { CallerJoin, CallerMix, MixLeg } from '../conference/mix.ts';
+import type { CallerJoin, CallerMix, CallerMixEvents, MixLeg } from '../conference/mix.ts';
 import type { ConferenceRooms } from '../conference/rooms.ts';
 import type { JanusService } from './janus-service.ts';
 
@@ -15,7 +15,7 @@ export class MixUnavailableError extends Error {
   override name = 'MixUnavailableError';
 }
 
-export class AudioBridgeMix extends EventEmitter<{ down: []; up: [] }> implements CallerMix {
+export class AudioBridgeMix extends EventEmitter<CallerMixEvents> implements CallerMix {
   readonly plane = 'janus';
   private readonly janus: JanusService;
   private readonly rooms: ConferenceRooms;

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { makePhoneUserId, type Logger } from '@foyer/common';
 import { z } from 'zod';
-import type { CallerJoin, CallerMix, MixLeg } from '../conference/mix.ts';
+import type { CallerJoin, CallerMix, CallerMixEvents, MixLeg } from '../conference/mix.ts';
 import { AgentProcess, type AgentEvent } from './agent-process.ts';
 
 /** The device in a caller's LiveKit identity (`<user ID>:<device>`, as Element Call names participants). */
@@ -46,7 +46,7 @@ export interface AgentMixOptions {
   restartMs?: { first: number; max: number };
 }
 
-export class AgentMix extends EventEmitter<{ down: []; up: [] }> implements CallerMix {
+export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix {
   readonly plane = 'livekit';
   private readonly o: AgentMixOptions;
   private agent: AgentProcess | undefined;
@@ -171,8 +171,10 @@ export class AgentMix extends EventEmitter<{ down: []; up: [] }> implements Call
       case 'livekit_up':
         return this.setLivekit(true);
       case 'caller_failed':
-        // The caller still hears the other callers (mixed locally); LiveKit's side never came.
+        // The caller still hears the other callers (mixed locally), but the room never hears
+        // them: the conference joins them again.
         log.error({ participant: e.caller, reason: e.reason }, 'caller could not join the LiveKit room');
+        if (this.legs.has(e.caller)) this.emit('legFailed', e.caller);
         return;
       case 'caller_disconnected':
         log.warn({ participant: e.caller, reason: e.reason, rejoining: e.rejoining }, 'caller left the LiveKit room');
@@ -181,6 +183,9 @@ export class AgentMix extends EventEmitter<{ down: []; up: [] }> implements Call
         log.debug({ participant: e.caller }, 'caller in the LiveKit room');
         return;
       case 'caller_muted':
+        // Someone with LiveKit's room service muted the caller (the gateway's own mutes come back too).
+        if (this.legs.has(e.caller)) this.emit('mutedByMediaPlane', e.caller, e.muted);
+        return;
       case 'remote_participants':
         return;
     }
