@@ -233,10 +233,12 @@ describe('a caller’s trouble in the mix', () => {
     a.p.call = { state: 'confirmed', hangup: (r: string) => void (hungUp = r) } as unknown as IncomingCall;
     await c.addPhone(a.p);
     expect(mix.joined).toEqual(['a']);
+    const heardBefore = a.relay.heard.length;
     await c.rejoinMix('a');
     expect(mix.left).toEqual(['a']);
     expect(mix.joined).toEqual(['a', 'a']);
     expect(a.relay.mode).toBe('mix');
+    expect(a.relay.heard.length, 'no second join chime').toBe(heardBefore);
     for (let i = 1; i < MAX_REJOINS; i++) await c.rejoinMix('a');
     expect(mix.joined).toHaveLength(MAX_REJOINS + 1);
     await c.rejoinMix('a'); // one too many

@@ -347,7 +347,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
         this.failed(p, new Error('the mix refused the caller repeatedly'));
         return;
       }
-      if (this.started && this.d.mix.available) await this.toMix(p).catch((err: unknown) => this.failed(p, err));
+      if (this.started && this.d.mix.available)
+        await this.toMix(p, { again: true }).catch((err: unknown) => this.failed(p, err));
       else this.toLobby(p, this.started ? 'on-hold' : 'waiting');
     });
   }
@@ -529,7 +530,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.play(this.d.prompts.get(prompt), { loop: false });
   }
 
-  private async toMix(p: PhoneParticipant): Promise<void> {
+  /** `again`: the caller was in the mix a moment ago (a failed leg joined anew): no chime, no "has joined". */
+  private async toMix(p: PhoneParticipant, o: { again?: boolean } = {}): Promise<void> {
     if (!p.leg) {
       const leg = await this.d.mix.join({
         roomId: this.roomId,
@@ -547,6 +549,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       p.relay.setMix(leg.remote);
     }
     p.relay.mode = 'mix';
+    if (o.again) return;
     p.relay.stopPlayback({ music: true });
     p.relay.play(this.d.prompts.get('join'), { loop: false });
     // The others hear who came in: the caller's recorded name, then "has joined".
