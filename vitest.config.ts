@@ -21,6 +21,11 @@ export default defineConfig({
           exclude: ['**/node_modules/**'],
           globalSetup: ['tests/global-stack.ts'],
           fileParallelism: false,
+          // A page waits for a homeserver round trip (its /sync) on a 2-core machine that also runs
+          // the whole stack: expect.poll's default 1 s is too short for that under load (a room's
+          // new name reached the staff client after more than 1 s once in CI). Waits that are not
+          // about the stack's latency say so with their own timeout.
+          expect: { poll: { timeout: 10_000 } },
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },
