@@ -129,9 +129,12 @@ export class StaffClient {
   }
 
   roomName(room: Room): string {
+    // The name from the state itself: matrix-js-sdk recalculates room.name after the state event
+    // is applied and the view has been rebuilt, so a rename could stay unseen until another event.
+    const explicit = room.currentState.getStateEvents(EventType.RoomName, '')?.getContent<{ name?: unknown }>().name;
+    if (typeof explicit === 'string' && explicit.trim()) return explicit;
     const partner = this.isGroup(room) ? undefined : this.directPartner(room.roomId);
-    const explicit = room.currentState.getStateEvents(EventType.RoomName, '')?.getContent<{ name?: string }>().name;
-    if (partner && !explicit) return this.nameOf(partner, room);
+    if (partner) return this.nameOf(partner, room);
     return room.name;
   }
 
