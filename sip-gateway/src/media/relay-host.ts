@@ -294,11 +294,6 @@ export class RelayHost {
     });
   }
 
-  /** Calls with a relay now. */
-  get size(): number {
-    return this.handles.size;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     for (const h of [...this.handles.values()]) h.close();
