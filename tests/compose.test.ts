@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
 import { loadConfig, parseConfig } from '../config/src/load.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -580,6 +581,19 @@ describe('LiveKit and its Redis', () => {
   const lk = service('livekit');
   const dir = mkdtempSync(join(tmpdir(), 'foyer-livekit-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports joins to the gateway’s webhook, signed with the key the gateway holds; browsers get the public URL', () => {
+    const hook = dict(base.webhook);
+    expect(hook.api_key).toBe(dict(lk.environment).LIVEKIT_API_KEY);
+    expect(hook.api_key).toBe(foyerTemplate.gateway.livekit?.apiKey);
+    const url = new URL(String(list(hook.urls)[0]));
+    expect(url.hostname).toBe('sip-gateway');
+    expect(url.port).toBe(String(foyerTemplate.gateway.listen.port));
+    expect(url.pathname).toBe(LIVEKIT_WEBHOOK_PATH);
+    expect(foyerTemplate.gateway.livekit?.publicUrl).toBe(
+      read('docker/env.sample').match(/^FOYER_LIVEKIT_URL=(.+)$/m)?.[1],
+    );
+  });
 
   /** The entrypoint, run with a stand-in for livekit-server that prints the config it is given. */
   function entrypoint(env: Record<string, string>) {

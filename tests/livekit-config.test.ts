@@ -35,6 +35,13 @@ describe('LiveKit config', () => {
     expect(c.rtc.interfaces).toBeUndefined();
   });
 
+  it('reports joins to the gateway’s webhook with the stack’s API key', () => {
+    const hook = { apiKey: 'APIkey1', url: 'http://127.0.0.1:18092/livekit/webhook' };
+    const c = parse(livekitConfigYaml(l, a, { keyFile: '/k', webhook: hook })) as Record<string, unknown>;
+    expect(c.webhook).toEqual({ api_key: 'APIkey1', urls: ['http://127.0.0.1:18092/livekit/webhook'] });
+    expect(parse(livekitConfigYaml(l, a, { keyFile: '/k' }))).not.toHaveProperty('webhook');
+  });
+
   it('in a cluster: each node its own ports, both on the same Redis, rooms placed on the emptier node', () => {
     const redis = { address: '127.0.0.1:18076', password: 'p"w' };
     const ca = parse(livekitConfigYaml(l, a, { keyFile: '/k', redis })) as Record<string, Record<string, unknown>>;

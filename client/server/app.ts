@@ -5,7 +5,7 @@ import { posix, resolve, sep } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { FoyerConfig } from '@foyer/config';
-import { clientConfigFrom } from './client-config.ts';
+import { clientConfigFrom, mediaUrlFrom } from './client-config.ts';
 import { cacheForever, revalidateAlways, securityHeaders } from './security.ts';
 
 export interface WebAppOptions {
@@ -50,7 +50,7 @@ export function buildWebApp({ config, distDir, log }: WebAppOptions): FastifyIns
   }
   const hashedAssetsDir = resolve(root, 'assets') + sep;
   const client = clientConfigFrom(config);
-  const headers = securityHeaders(client);
+  const headers = securityHeaders(client, mediaUrlFrom(config));
 
   // Fastify's own request lines would carry full URLs (guest tokens): ours show loggedPath.
   const app = Fastify({ loggerInstance: log, logController: new LogController({ disableRequestLogging: true }) });

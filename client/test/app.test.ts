@@ -104,6 +104,24 @@ describe('web server', () => {
     await other.close();
   });
 
+  it('lets pages reach LiveKit when it is configured (and only then)', async () => {
+    const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008' });
+    config.gateway.livekit = {
+      url: 'ws://127.0.0.1:7880',
+      publicUrl: 'wss://media.example.org',
+      apiKey: 'foyer',
+      apiSecret: secrets.internalApi,
+    };
+    const other = buildWebApp({ config, distDir });
+    const csp = String((await other.inject({ method: 'GET', url: '/' })).headers['content-security-policy']);
+    expect(csp).toMatch(/connect-src [^;]* wss:\/\/media\.example\.org https:\/\/media\.example\.org;/);
+    expect(csp).not.toContain('127.0.0.1:7880');
+    await other.close();
+    expect(String((await app.inject({ method: 'GET', url: '/' })).headers['content-security-policy'])).not.toContain(
+      'media.example.org',
+    );
+  });
+
   it('never reveals a secret in /config.json', async () => {
     const res = await app.inject({ method: 'GET', url: '/config.json' });
     for (const secret of Object.values(secrets)) expect(res.body).not.toContain(secret);

@@ -3,8 +3,13 @@
 // sentence from espeak-ng), so who hears whom can be measured.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FrameLocator, Page } from 'playwright-core';
-import { Baresip } from '../../tests/helpers/baresip.ts';
-import { openBrowser, widgetHostHtml, type TestBrowser } from '../../tests/helpers/browser.ts';
+import { startTonePhone } from '../../tests/helpers/baresip.ts';
+import {
+  joinThroughWidget,
+  openBrowser,
+  openGuestAndModerator,
+  type TestBrowser,
+} from '../../tests/helpers/browser.ts';
 import { ConferenceClient } from '../../tests/helpers/conference.ts';
 import {
   cs,
@@ -18,12 +23,9 @@ import {
   timeline,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { freePort, testRtpRange } from '../../tests/helpers/sipp.ts';
 import { testStack, TEST_MAX_GUESTS } from '../../tests/helpers/stack.ts';
 
 const { info } = testStack();
-// localhost is a secure context (camera and microphone allowed), like Element's https origin.
-const HOST = 'http://localhost:9';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface PageStats {
@@ -63,11 +65,7 @@ beforeAll(async () => {
   await cs(info, owner, 'PUT', `/profile/${enc(owner.userId)}/displayname`, { displayname: 'Hanna Host' });
   ({ roomId, pin } = await groupWithGuestAccess(info, owner, 'Web conference'));
   ({ joinUrl } = await conferenceBody());
-  guest = await openBrowser({
-    name: 'guest',
-    microphone: { speech: 'Guten Tag, hier spricht Gerda aus dem Browser. Hören Sie mich?' },
-  });
-  moderator = await openBrowser({ name: 'moderator', microphone: { toneHz: 600 }, lang: 'de-DE' });
+  ({ guest, moderator } = await openGuestAndModerator());
 }, 60_000);
 
 afterAll(async () => {
@@ -112,16 +110,8 @@ describe('the web conference page', () => {
 
   it('a moderator joins through the widget: the guest is let in and gets their audio and video', async () => {
     const openid = await openIdToken(info, owner);
-    const widgetId = 'foyer_conference';
-    const widgetUrl = `${info.webUrl}/widget/conference?roomId=${enc(roomId)}&userId=${enc(owner.userId)}&widgetId=${widgetId}&lang=de`;
     moderatorPage = moderator.page;
-    await moderatorPage.route(`${HOST}/**`, (route) =>
-      route.fulfill({ contentType: 'text/html', body: widgetHostHtml({ widgetUrl, widgetId, openid }) }),
-    );
-    await moderatorPage.goto(`${HOST}/`);
-    widget = moderatorPage.frameLocator('#w');
-    await widget.locator('button[data-action=join]').click({ timeout: 20_000 });
-    await widget.locator('section[data-phase=conference]').waitFor({ timeout: 20_000 });
+    widget = await joinThroughWidget(moderator, { webUrl: info.webUrl, roomId, userId: owner.userId, openid });
     // In the call, the widget asks its client to keep it on screen (m.always_on_screen).
     await expect
       .poll(() => moderatorPage.evaluate(() => (globalThis as unknown as { hostOnScreen: boolean[] }).hostOnScreen))
@@ -156,19 +146,8 @@ describe('the web conference page', () => {
   it('a phone caller and the guest hear each other through the mix', async () => {
     // The moderator mutes their own microphone, so the mix carries only the guest and the phone.
     await widget.locator('[data-action=mic]').click();
-    const phone = await Baresip.start({
-      name: 'webconf',
-      sipPort: await freePort(),
-      ctrlPort: await freePort(),
-      rtpPorts: testRtpRange(100),
-      toneHz: 440,
-    });
-    extra.push({
-      close: async () => {
-        await phone.stop();
-        phone.cleanup();
-      },
-    });
+    const phone = await startTonePhone('webconf', 440);
+    extra.push(phone);
     await phone.dial(`sip:4999112341660@${info.sip.host}:${info.sip.port}`);
     await phone.waitFor('CALL_ESTABLISHED', 20_000);
     await phone.press(`${pin}#`);

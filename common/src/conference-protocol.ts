@@ -3,10 +3,14 @@
 // (zod only): `@foyer/common/conference-protocol`.
 //
 // Flow: hello (guest link token + name, or a Matrix OpenID token) → welcome → join → state
-// updates. Once `admitted`, the page sends its microphone to the AudioBridge mix (`media.audio`),
-// publishes camera and screen to the VideoRoom (`media.publish`) and subscribes to the feeds it
-// sees in the state (`media.subscribe` → `media.offer` → `media.start`). Browsers never talk to
-// Janus's API: the gateway relays the session descriptions and keeps the Janus handles.
+// updates. The welcome says which media plane the conference runs on. Once `admitted`:
+// - on LiveKit, the page asks for a short-lived token (`media.token` → `media.livekit`) and
+//   connects to the group's LiveKit room itself; the gateway mints it only for admitted pages,
+//   removes the page from the room when it is no longer admitted, and mutes server-side;
+// - on Janus, the page sends its microphone to the AudioBridge mix (`media.audio`), publishes
+//   camera and screen to the VideoRoom (`media.publish`) and subscribes to the feeds it sees in
+//   the state (`media.subscribe` → `media.offer` → `media.start`). Browsers never talk to Janus's
+//   API: the gateway relays the session descriptions and keeps the Janus handles.
 import { z } from 'zod';
 
 const id = z.string().min(1).max(64);
@@ -62,6 +66,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('leave') }),
   z.strictObject({ type: z.literal('mute'), participantId: id, muted: z.boolean() }),
   z.strictObject({ type: z.literal('remove'), participantId: id }),
+  /** LiveKit: a token for the group's LiveKit room (admitted pages only). */
+  z.strictObject({ type: z.literal('media.token'), rid }),
   z.strictObject({ type: z.literal('media.audio'), rid, jsep: jsepSchema }),
   z.strictObject({ type: z.literal('media.publish'), rid, source: mediaSourceSchema, jsep: jsepSchema }),
   z.strictObject({ type: z.literal('media.unpublish'), source: mediaSourceSchema }),
@@ -92,8 +98,10 @@ export const participantViewSchema = z.object({
   muted: z.boolean(),
   /** Speaking level 0..1 (the relay's estimate for callers, Janus talking events for browsers). */
   level: z.number(),
-  /** Video feeds this participant publishes. */
+  /** Video feeds this participant publishes (Janus; on LiveKit the page sees the room's tracks). */
   feeds: z.array(feedViewSchema),
+  /** LiveKit: the participant's identity in the room (their tracks and active-speaker entries). */
+  media: z.string().optional(),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
 
@@ -154,6 +162,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     moderatorPin: z.string().optional(),
     /** Where the page relays media through when a direct path fails (absent: none configured). */
     iceServers: z.array(iceServerSchema).optional(),
+    /** The media plane of this conference (absent: Janus). */
+    media: z.enum(['janus', 'livekit']).optional(),
   }),
   z.object({
     type: z.literal('state'),
@@ -165,6 +175,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     participants: z.array(participantViewSchema),
     moderators: z.array(z.string()),
   }),
+  /** LiveKit: where to connect and the token (valid for a short while: enough to connect). */
+  z.object({ type: z.literal('media.livekit'), rid, url: z.string().min(1), token: z.string().min(1) }),
   z.object({ type: z.literal('media.answer'), rid, jsep: jsepSchema }),
   z.object({ type: z.literal('media.offer'), rid, subscription: id, feed: id, jsep: jsepSchema }),
   /** A feed this page subscribed to is gone (unpublished, or its owner left). */

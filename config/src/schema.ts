@@ -277,16 +277,19 @@ export const configSchema = z.strictObject({
       })
       .default({ maxGuests: 50, maxLinkFailures: 20, linkFailureWindowSeconds: 600, trustedProxies: [] }),
     /**
-     * Where phone callers are mixed: 'janus' (AudioBridge), or 'livekit' (each caller a participant
-     * of the group's LiveKit room through the media agent; needs gateway.livekit). Browsers are on
-     * Janus until the move to LiveKit is complete (docs/media.md).
+     * The conferences' media plane: 'janus' (AudioBridge and VideoRoom), or 'livekit' (browsers
+     * connect to the group's LiveKit room with tokens the gateway mints once they are admitted;
+     * each caller a participant of that room through the media agent; needs gateway.livekit).
+     * docs/media.md.
      */
-    media: z.strictObject({ callers: z.enum(['janus', 'livekit']).default('janus') }).default({ callers: 'janus' }),
+    media: z.strictObject({ plane: z.enum(['janus', 'livekit']).default('janus') }).default({ plane: 'janus' }),
     /** LiveKit, the media plane Foyer moves to (docs/media.md). */
     livekit: z
       .strictObject({
-        /** Signalling as the gateway's media agent reaches it (ws:// or wss://). */
+        /** Signalling as the gateway and its media agent reach it (ws:// or wss://). */
         url: wsUrl,
+        /** Signalling as browsers reach it (behind the TLS proxy: wss://); default: url. */
+        publicUrl: wsUrl.optional(),
         apiKey: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'expected the API key: 3–64 letters, digits, _ or -'),
         apiSecret: secret,
         /** The media agent (sip-gateway/media-agent); default: .tools/bin/foyer-media-agent of this checkout. */
@@ -338,8 +341,8 @@ export function crossCheck(config: FoyerConfig): { path: (string | number)[]; me
   const problems: { path: (string | number)[]; message: string }[] = [];
   const serverName = config.homeserver.serverName;
   const own = { serverName, botUserId: userIdOf(config.appservice.botLocalpart, serverName) };
-  if (config.gateway.media.callers === 'livekit' && !config.gateway.livekit)
-    problems.push({ path: ['gateway', 'livekit'], message: 'required when gateway.media.callers is livekit' });
+  if (config.gateway.media.plane === 'livekit' && !config.gateway.livekit)
+    problems.push({ path: ['gateway', 'livekit'], message: 'required when gateway.media.plane is livekit' });
   config.bridge.fixedRooms.invite.forEach((userId, i) => {
     const problem = staffInviteeProblem(userId, own);
     if (problem)

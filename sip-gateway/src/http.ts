@@ -1,6 +1,7 @@
 // The gateway's HTTP listener: health for the stack and containers; behind the shared bearer
 // secret, metrics, the notifications the bridge sends (revocations, removals, room chat) and the
-// list of conferences hosted now (the bridge re-syncs with it after it lost contact).
+// list of conferences hosted now (the bridge re-syncs with it after it lost contact); LiveKit's
+// webhook (signed with the LiveKit API secret: who joined its rooms).
 // The browser conference WebSocket joins it later.
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +13,8 @@ import {
   type GatewayNotification,
   type Logger,
 } from '@foyer/common';
+import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
+import type { BrowserPlane } from './conference/browser-media.ts';
 import type { CallerMix } from './conference/mix.ts';
 import type { JanusService } from './janus/janus-service.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -21,8 +24,12 @@ export class BridgeEvents extends EventEmitter<{ notification: [GatewayNotificat
 
 export function buildGatewayHttp(o: {
   secret: string;
-  janus: JanusService;
+  /** Absent when the media plane is LiveKit (Janus is not used then). */
+  janus?: JanusService;
+  browsers: Pick<BrowserPlane, 'available' | 'plane'>;
   mix: Pick<CallerMix, 'available' | 'plane'>;
+  /** LiveKit's webhook, verified and acted on (throws on a bad signature). */
+  livekitWebhook?: (body: string, authorization: string | undefined) => Promise<void>;
   metrics: GatewayMetrics;
   log: Logger;
   bridgeEvents: BridgeEvents;
@@ -35,20 +42,40 @@ export function buildGatewayHttp(o: {
     bodyLimit: 256 * 1024,
     trustedProxies: o.trustedProxies ?? [],
   });
-  // Healthy means able to host conferences: browsers need Janus, callers their mix.
+  // Healthy means able to host conferences: browsers need their media plane, callers their mix.
   const media = () => ({
-    janus: o.janus.connected ? 'connected' : 'disconnected',
+    ...(o.janus ? { janus: o.janus.connected ? 'connected' : 'disconnected' } : {}),
+    browsers: { plane: o.browsers.plane, media: o.browsers.available ? 'available' : 'unavailable' },
     callers: { plane: o.mix.plane, mix: o.mix.available ? 'available' : 'unavailable' },
   });
   app.get('/health', async (_req, reply) =>
-    o.janus.connected && o.mix.available
+    o.browsers.available && o.mix.available
       ? { status: 'ok', ...media() }
       : reply.code(503).send({ status: 'degraded', ...media() }),
   );
+  const webhook = o.livekitWebhook;
+  if (webhook)
+    app.register(async (scope) => {
+      // LiveKit signs the body's SHA-256: it is checked on the text as sent.
+      scope.addContentTypeParser(
+        ['application/webhook+json', 'application/json'],
+        { parseAs: 'string' },
+        (_r, body, done) => done(null, body),
+      );
+      scope.post(LIVEKIT_WEBHOOK_PATH, async (req, reply) => {
+        try {
+          await webhook(String(req.body), req.headers.authorization);
+        } catch (err) {
+          o.log.warn({ err: (err as Error).message }, 'LiveKit webhook refused');
+          return reply.code(401).send({ error: 'unauthenticated', message: 'invalid webhook signature' });
+        }
+        return { ok: true };
+      });
+    });
   app.register(async (authed) => {
     authed.addHook('onRequest', requireBearer(o.secret));
     authed.get('/metrics', async (_req, reply) => {
-      o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
+      if (o.janus) o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
       o.metrics.callerMixAvailable.set({ plane: o.mix.plane }, o.mix.available ? 1 : 0);
       return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
     });

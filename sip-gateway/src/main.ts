@@ -1,5 +1,6 @@
 // The Foyer sip-gateway: conference host. SIP dial-in with the PIN IVR and an RTP relay per
-// call, the callers' mix (Janus or LiveKit), Janus control for browsers, the conference WebSocket.
+// call, the media plane (Janus, or LiveKit: callers through the media agent, browsers with tokens
+// minted here), the conference WebSocket.
 // See sip-gateway/README.md.
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,9 @@ import { PinGuard } from './ivr/pin-guard.ts';
 import { AttemptThrottle } from './ivr/throttle.ts';
 import { AudioBridgeMix } from './janus/audiobridge-mix.ts';
 import { JanusService } from './janus/janus-service.ts';
+import { JanusBrowsers } from './janus/web-media.ts';
 import { AgentMix } from './livekit/agent-mix.ts';
+import { LiveKitBrowsers } from './livekit/livekit-browsers.ts';
 import type { CallerMix } from './conference/mix.ts';
 import { RelayHost } from './media/relay-host.ts';
 import { createMetrics } from './metrics.ts';
@@ -43,9 +46,12 @@ await runService('sip-gateway', async (onStop) => {
   const applied = await migrate(db, migrations, MIGRATIONS_TABLE);
   if (applied.length) log.info({ applied }, 'database migrated');
 
+  const onLivekit = cfg.media.plane === 'livekit' && cfg.livekit !== undefined;
   const janus = new JanusService({ url: cfg.janus.url, apiSecret: cfg.janus.apiSecret, log });
-  onStop(() => janus.stop());
-  await janus.start();
+  if (!onLivekit) {
+    onStop(() => janus.stop());
+    await janus.start();
+  }
 
   const bridge = new BridgeClient(cfg.bridgeUrl ?? listenerUrl(config.bridge.listen), config.internalApi.secret);
   const rtpBind = cfg.rtp.bind ?? cfg.sip.bind;
@@ -55,7 +61,20 @@ await runService('sip-gateway', async (onStop) => {
   ).address;
   const rooms = new ConferenceRooms(db, janus, cfg.janus.roomAdminKey);
   let mix: CallerMix;
-  if (cfg.media.callers === 'livekit' && cfg.livekit) {
+  let browsers: JanusBrowsers | LiveKitBrowsers;
+  let livekitBrowsers: LiveKitBrowsers | undefined;
+  if (onLivekit && cfg.livekit) {
+    const lk = new LiveKitBrowsers({
+      url: cfg.livekit.url,
+      publicUrl: cfg.livekit.publicUrl ?? cfg.livekit.url,
+      apiKey: cfg.livekit.apiKey,
+      apiSecret: cfg.livekit.apiSecret,
+      serverName: config.homeserver.serverName,
+      log: log.child({ part: 'livekit-browsers' }),
+    });
+    onStop(() => lk.stop());
+    await lk.start();
+    browsers = livekitBrowsers = lk;
     const agent = new AgentMix({
       binary: cfg.livekit.agentBinary ?? fileURLToPath(new URL('../../.tools/bin/foyer-media-agent', import.meta.url)),
       livekit: { url: cfg.livekit.url, apiKey: cfg.livekit.apiKey, apiSecret: cfg.livekit.apiSecret },
@@ -69,8 +88,11 @@ await runService('sip-gateway', async (onStop) => {
     onStop(() => agent.stop());
     await agent.start();
     mix = agent;
-  } else mix = new AudioBridgeMix({ janus, rooms, relayAddress: mixFacing });
-  const conferences = new ConferenceManager({ rooms, janus, mix, bridge, prompts, log });
+  } else {
+    mix = new AudioBridgeMix({ janus, rooms, relayAddress: mixFacing });
+    browsers = new JanusBrowsers(janus, rooms);
+  }
+  const conferences = new ConferenceManager({ rooms, browsers, mix, bridge, prompts, log });
   onStop(() => conferences.shutdown());
   // Conferences live in this process: whatever the bridge shows from before a restart is over.
   await bridge
@@ -89,8 +111,10 @@ await runService('sip-gateway', async (onStop) => {
   const metrics = createMetrics();
   const http = buildGatewayHttp({
     secret: config.internalApi.secret,
-    janus,
+    ...(onLivekit ? {} : { janus }),
+    browsers,
     mix,
+    ...(livekitBrowsers ? { livekitWebhook: livekitBrowsers.webhook.bind(livekitBrowsers) } : {}),
     metrics,
     log,
     bridgeEvents,
@@ -111,8 +135,7 @@ await runService('sip-gateway', async (onStop) => {
     }),
     prompts,
     ...(cfg.conference.turn ? { turn: cfg.conference.turn } : {}),
-    janus,
-    rooms,
+    browsers,
     log,
     maxGuests: cfg.conference.maxGuests,
     // Per client address only: a total limit would let one client lock every guest out.
@@ -186,8 +209,9 @@ await runService('sip-gateway', async (onStop) => {
     {
       listen: cfg.listen,
       sip: { bind: cfg.sip.bind, port: cfg.sip.port, transports: cfg.sip.transports },
-      janus: janus.connected,
-      callers: { plane: mix.plane, available: mix.available },
+      plane: browsers.plane,
+      browsers: browsers.available,
+      callers: mix.available,
     },
     'sip-gateway ready',
   );

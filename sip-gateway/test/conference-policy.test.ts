@@ -29,6 +29,9 @@ class FakeMix extends EventEmitter<{ down: []; up: [] }> {
   joined: string[] = [];
   left: string[] = [];
   mutes: [string, boolean][] = [];
+  identity(): undefined {
+    return undefined;
+  }
   async join(j: CallerJoin) {
     this.joined.push(j.participantId);
     return {
@@ -68,7 +71,7 @@ function setup(policy: Partial<ConferencePolicy>) {
   const mix = new FakeMix();
   const deps = {
     rooms: {},
-    janus: { connected: true },
+    browsers: { available: true, plane: 'janus' },
     mix,
     bridge: {
       reportConference: async (_roomId: string, r: ConferenceReport) => {
@@ -271,7 +274,7 @@ describe('the bridge’s policy reaches a running conference', () => {
     const music = Buffer.from('jazz');
     const deps = {
       rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
-      janus: Object.assign(new EventEmitter(), { connected: true }),
+      browsers: Object.assign(new EventEmitter(), { available: true, plane: 'janus' }),
       mix: new FakeMix(),
       bridge: { reportConference: async () => undefined },
       prompts: { get: sound, music: (f: string) => (f === 'jazz.ul' ? music : undefined) },

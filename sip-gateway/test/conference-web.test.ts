@@ -9,9 +9,10 @@ import type { FeedView, ServerMessage } from '@foyer/common/conference-protocol'
 import { Conference, type ConferenceDeps } from '../src/conference/conference.ts';
 import { ConferenceManager } from '../src/conference/manager.ts';
 import type { WebParticipant } from '../src/conference/participants.ts';
-import type { WebMedia } from '../src/conference/web-media.ts';
+import type { WebMedia } from '../src/janus/web-media.ts';
 
 class FakeMedia extends EventEmitter {
+  readonly plane = 'janus';
   published: FeedView[] = [];
   stops: boolean[] = [];
   ended: string[] = [];
@@ -36,14 +37,14 @@ class FakeMedia extends EventEmitter {
 
 function setup() {
   const reports: ConferenceReport[] = [];
-  const janus = { connected: true };
+  const browsers = { available: true, plane: 'janus' };
   const deps = {
     rooms: {},
-    janus,
+    browsers,
     bridge: { reportConference: async (_: string, r: ConferenceReport) => void reports.push(r) },
     prompts: {},
     log: pino({ level: 'silent' }),
-    mix: Object.assign(new EventEmitter(), { available: true }),
+    mix: Object.assign(new EventEmitter(), { available: true, identity: () => undefined }),
     reportDelayMs: 0,
   } as unknown as ConferenceDeps;
   const conference = new Conference('!room', deps);
@@ -65,7 +66,7 @@ function setup() {
     };
     return { w, sent, media };
   };
-  return { conference, reports, janus, web };
+  return { conference, reports, browsers, web };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -125,11 +126,11 @@ describe('conference with browsers', () => {
   });
 
   it('without Janus nobody is admitted', async () => {
-    const { conference: c, janus, web } = setup();
+    const { conference: c, browsers, web } = setup();
     const mod = web('m1', 'staff');
     await c.addWeb(mod.w);
     expect(c.admitted(mod.w)).toBe(true);
-    janus.connected = false;
+    browsers.available = false;
     expect(c.admitted(mod.w)).toBe(false);
   });
 
@@ -190,14 +191,14 @@ describe('conference with browsers', () => {
   });
 
   it('an empty conference that a page watches is kept, so the page joins the live one', () => {
-    const janus = Object.assign(new EventEmitter(), { connected: true });
+    const browsers = Object.assign(new EventEmitter(), { available: true, plane: 'janus' });
     const manager = new ConferenceManager({
       rooms: {},
-      janus,
+      browsers,
       bridge: { reportConference: async () => undefined },
       prompts: {},
       log: pino({ level: 'silent' }),
-      mix: Object.assign(new EventEmitter(), { available: true }),
+      mix: Object.assign(new EventEmitter(), { available: true, identity: () => undefined }),
     } as unknown as ConferenceDeps);
     const c = manager.get('!room');
     const watch = () => undefined;

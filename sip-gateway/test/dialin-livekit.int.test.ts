@@ -1,5 +1,5 @@
-// Phone callers on the LiveKit media plane (gateway.media.callers: livekit): the test stack's
-// gateway restarted with `--callers livekit` for this file (and back to Janus after it). Real
+// Phone callers on the LiveKit media plane (gateway.media.plane: livekit): the test stack's
+// gateway restarted with `--plane livekit` for this file (and back to Janus after it). Real
 // LiveKit, the real media agent, baresip phones, and a @livekit/rtc-node participant standing in
 // for a browser on LiveKit: each caller is a participant of the group's room with its own
 // identity and masked name; callers hear each other and the room, the room hears them; a
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { dispose, type Room } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { callerIdentity, livekitRoomOf } from '../src/livekit/agent-mix.ts';
+import { callerIdentity, livekitRoomOf } from '@foyer/common/livekit';
 import { isAlive } from '../../scripts/lib/stack/proc.ts';
 import { startPhonePair, type Baresip } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
@@ -41,7 +41,7 @@ async function callerParticipants() {
 }
 
 beforeAll(async () => {
-  const restart = await runStack(['restart', 'sip-gateway', '--callers', 'livekit'], env);
+  const restart = await runStack(['restart', 'sip-gateway', '--plane', 'livekit'], env);
   expect(restart.code, restart.stderr).toBe(0);
   const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { callers: unknown };
   expect(health.callers).toEqual({ plane: 'livekit', mix: 'available' });
@@ -56,7 +56,7 @@ afterAll(async () => {
   await moderator?.close();
   await phones?.stop();
   await dispose();
-  const back = await runStack(['restart', 'sip-gateway', '--callers', 'janus'], env);
+  const back = await runStack(['restart', 'sip-gateway', '--plane', 'janus'], env);
   expect(back.code, back.stderr).toBe(0);
 });
 

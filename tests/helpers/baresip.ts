@@ -247,3 +247,20 @@ export async function startPhonePair(name: string): Promise<{ a: Baresip; b: Bar
   const [a, b] = phones as [Baresip, Baresip];
   return { a, b, stop };
 }
+
+/** One phone sending a tone, with 100 RTP ports of the tests' range; `close` ends and removes it. */
+export async function startTonePhone(name: string, toneHz: number): Promise<Baresip & { close(): Promise<void> }> {
+  const phone = await Baresip.start({
+    name,
+    sipPort: await freePort(),
+    ctrlPort: await freePort(),
+    rtpPorts: testRtpRange(100),
+    toneHz,
+  });
+  return Object.assign(phone, {
+    close: async () => {
+      await phone.stop();
+      phone.cleanup();
+    },
+  });
+}

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
 import { ROOT } from './stack.ts';
 
 export const SCREENSHOTS = join(ROOT, '.tools', 'reports', 'screenshots');
@@ -118,4 +118,38 @@ frame.addEventListener('load', () => {
 });
 frame.src = cfg.widgetUrl;
 </script></body></html>`;
+}
+
+/** Where the stand-in Matrix client is served (localhost is a secure context, like Element's https origin). */
+const WIDGET_HOST = 'http://localhost:9';
+
+/**
+ * Opens the group's conference widget for `user` in the stand-in Matrix client on `b`'s page and
+ * presses Join; resolves to the widget's frame.
+ */
+export async function joinThroughWidget(
+  b: TestBrowser,
+  o: { webUrl: string; roomId: string; userId: string; openid: Parameters<typeof widgetHostHtml>[0]['openid'] },
+): Promise<FrameLocator> {
+  const widgetId = 'foyer_conference';
+  const q = (v: string) => encodeURIComponent(v);
+  const widgetUrl = `${o.webUrl}/widget/conference?roomId=${q(o.roomId)}&userId=${q(o.userId)}&widgetId=${widgetId}&lang=de`;
+  await b.page.route(`${WIDGET_HOST}/**`, (route) =>
+    route.fulfill({ contentType: 'text/html', body: widgetHostHtml({ widgetUrl, widgetId, openid: o.openid }) }),
+  );
+  await b.page.goto(`${WIDGET_HOST}/`);
+  const widget = b.page.frameLocator('#w');
+  await widget.locator('button[data-action=join]').click({ timeout: 20_000 });
+  await widget.locator('section[data-phase=conference]').waitFor({ timeout: 20_000 });
+  return widget;
+}
+
+/** The conference tests' two browsers: a guest who speaks a German sentence, a moderator with a 600 Hz tone and German UI. */
+export async function openGuestAndModerator(prefix = ''): Promise<{ guest: TestBrowser; moderator: TestBrowser }> {
+  const guest = await openBrowser({
+    name: `${prefix}guest`,
+    microphone: { speech: 'Guten Tag, hier spricht Gerda aus dem Browser. Hören Sie mich?' },
+  });
+  const moderator = await openBrowser({ name: `${prefix}moderator`, microphone: { toneHz: 600 }, lang: 'de-DE' });
+  return { guest, moderator };
 }

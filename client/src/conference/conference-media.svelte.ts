@@ -3,25 +3,15 @@
 // All signalling goes through the gateway (media.* messages); ICE is not trickled. A request that
 // fails is tried again a few times (a feed may be listed a moment before Janus can serve it);
 // only then does the person see a notice.
-import type { ClientMessage, ErrorCode, Jsep, MediaSource } from '@foyer/common/conference-protocol';
+import type { ClientMessage, ErrorCode, Jsep, MediaSource, ParticipantView } from '@foyer/common/conference-protocol';
 import type { LocalMedia, TrackKind } from './local-media.svelte.ts';
+import { MediaFailure, MediaRequests, shareScreen, retryOrGiveUp, type Signalling } from './media-requests.ts';
+import type { PlaneSide } from './page-media.ts';
+import { PlaneState } from './plane-state.svelte.ts';
 import { completeAnswer, completeOffer, newPeerConnection, streamOf } from './peer.ts';
-import type { ConferenceSession, MediaPort, MediaServerMessage } from './session.ts';
+import type { MediaServerMessage } from './session.ts';
 import type { ConferenceState, NoticeTopic } from './session-state.ts';
-
-/** How long the gateway may take to answer an offer. */
-const ANSWER_TIMEOUT_MS = 20_000;
-/** Tries per media request before giving up (waiting 1 s, 2 s, 4 s in between). */
-const MAX_ATTEMPTS = 4;
-const retryDelay = (attempt: number): number => 1000 * 2 ** (attempt - 1);
-
-export type AudioStatus = 'idle' | 'connecting' | 'connected' | 'failed';
-
-export interface RemoteVideo {
-  feed: string;
-  subscription: string;
-  stream: MediaStream;
-}
+import { collectStats, statsOf, type ConferenceStats } from './stats.ts';
 
 interface Subscription {
   feed: string;
@@ -38,39 +28,9 @@ interface Publisher {
   track: MediaStreamTrack;
 }
 
-interface PendingAnswer {
-  resolve: (jsep: Jsep) => void;
-  reject: (err: Error) => void;
-}
-
-/** Why a media request failed, in the protocol's terms (for the notice). */
-class MediaFailure extends Error {
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-
-  static of(err: unknown): MediaFailure {
-    return err instanceof MediaFailure ? err : new MediaFailure('unavailable', String(err));
-  }
-
-  /** Worth another try: not when the page is simply not (or no longer) in the conference. */
-  get retryable(): boolean {
-    return this.code !== 'not_admitted' && this.code !== 'forbidden';
-  }
-}
-
-type Signalling = Pick<ConferenceSession, 'send' | 'nextRid' | 'notify' | 'iceServers'>;
-
-export class ConferenceMedia implements MediaPort {
-  audioStatus = $state<AudioStatus>('idle');
-  remoteAudio = $state.raw<MediaStream | null>(null);
-  remoteVideos = $state.raw<RemoteVideo[]>([]);
-  screenTrack = $state.raw<MediaStreamTrack | null>(null);
-  /** Sources whose publication the gateway accepted. */
-  published = $state.raw<MediaSource[]>([]);
+/** On Janus, `remoteAudio` is the AudioBridge mix: everyone, including phone callers. */
+export class ConferenceMedia extends PlaneState implements PlaneSide {
+  readonly plane = 'janus';
 
   private audioPc: RTCPeerConnection | null = null;
   /** Whether the audio connection sends a microphone (else it was set up receive-only). */
@@ -79,46 +39,48 @@ export class ConferenceMedia implements MediaPort {
   /* eslint-disable svelte/prefer-svelte-reactivity */
   private readonly publishers = new Map<MediaSource, Publisher>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly pending = new Map<number, PendingAnswer>();
   /* eslint-enable svelte/prefer-svelte-reactivity */
+  private readonly answers: MediaRequests<Jsep>;
   private admitted = false;
-  private lastServerMuted = false;
   /** Bumped by reset(): work started before it is abandoned when it resumes. */
   private epoch = 0;
 
-  private readonly signalling: Signalling;
-  private readonly local: LocalMedia;
-
   constructor(signalling: Signalling, local: LocalMedia) {
-    this.signalling = signalling;
-    this.local = local;
-    local.onTrackChange((kind, track) => this.onLocalTrack(kind, track));
+    super(signalling, local);
+    this.answers = new MediaRequests(signalling);
   }
 
   // --- MediaPort ---------------------------------------------------------------------------
 
-  update(state: ConferenceState): void {
-    if (!state.admitted) {
-      if (this.admitted) this.reset();
-      return;
-    }
-    if (!this.admitted) {
-      this.admitted = true;
-      void this.startAudio(1);
-      if (this.local.videoTrack) void this.publish('camera', this.local.videoTrack, 1);
-    }
+  admit(): void {
+    this.admitted = true;
+    void this.startAudio(1);
+    if (this.local.videoTrack) void this.publish('camera', this.local.videoTrack, 1);
+  }
+
+  sync(state: ConferenceState): void {
     this.syncSubscriptions(state);
-    this.syncServerMute(state);
+  }
+
+  decorate(participants: ParticipantView[]): ParticipantView[] {
+    return participants;
+  }
+
+  stats(): Promise<ConferenceStats> {
+    const { audio, subscriptions, publishers } = this.connections();
+    return collectStats({
+      audioIn: audio ? [statsOf(audio)] : null,
+      audioOut: audio ? [statsOf(audio)] : [],
+      video: subscriptions.map(({ feed, pc }) => ({ feed, source: statsOf(pc) })),
+      published: publishers.map(({ source, pc }) => ({ source, from: statsOf(pc) })),
+    });
   }
 
   handle(message: MediaServerMessage): void {
     switch (message.type) {
-      case 'media.answer': {
-        const waiting = this.pending.get(message.rid);
-        this.pending.delete(message.rid);
-        waiting?.resolve(message.jsep);
+      case 'media.answer':
+        this.answers.answer(message.rid, message.jsep);
         return;
-      }
       case 'media.offer':
         void this.acceptOffer(message.rid, message.subscription, message.feed, message.jsep);
         return;
@@ -135,12 +97,7 @@ export class ConferenceMedia implements MediaPort {
 
   handleError(rid: number, code: ErrorCode, message: string): boolean {
     const failure = new MediaFailure(code, message);
-    const waiting = this.pending.get(rid);
-    if (waiting) {
-      this.pending.delete(rid);
-      waiting.reject(failure);
-      return true;
-    }
+    if (this.answers.fail(rid, failure)) return true;
     const sub = [...this.subscriptions.values()].find((s) => s.rid === rid);
     if (!sub) return false;
     this.subscriptionFailed(sub, failure);
@@ -150,20 +107,14 @@ export class ConferenceMedia implements MediaPort {
   reset(): void {
     this.epoch++;
     this.admitted = false;
-    for (const waiting of this.pending.values()) waiting.reject(new MediaFailure('not_admitted', 'media reset'));
-    this.pending.clear();
+    this.answers.failAll(new MediaFailure('not_admitted', 'media reset'));
     this.audioPc?.close();
     this.audioPc = null;
     for (const publisher of this.publishers.values()) publisher.pc.close();
     this.publishers.clear();
     for (const sub of this.subscriptions.values()) sub.pc?.close();
     this.subscriptions.clear();
-    this.screenTrack?.stop();
-    this.screenTrack = null;
-    this.audioStatus = 'idle';
-    this.remoteAudio = null;
-    this.remoteVideos = [];
-    this.published = [];
+    this.clear();
   }
 
   // --- for the UI --------------------------------------------------------------------------
@@ -171,24 +122,8 @@ export class ConferenceMedia implements MediaPort {
   /** Shares a screen (or window or tab) the person picks. */
   async startScreenShare(): Promise<void> {
     if (!this.admitted || this.screenTrack) return;
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-    } catch (err) {
-      // Cancelling the browser's picker is not an error worth a message.
-      if (!(err instanceof DOMException && err.name === 'NotAllowedError')) {
-        this.signalling.notify('unavailable', String(err), 'screen');
-      }
-      return;
-    }
-    const track = stream.getVideoTracks()[0];
+    const track = await shareScreen(this.signalling, () => this.admitted, this.screenEnded);
     if (!track) return;
-    if (!this.admitted) return track.stop();
-    track.contentHint = 'detail';
-    // The browser's own "stop sharing" button ends the track.
-    track.addEventListener('ended', () => {
-      if (this.screenTrack === track) this.stopScreenShare();
-    });
     this.screenTrack = track;
     await this.publish('screen', track, 1);
   }
@@ -225,7 +160,7 @@ export class ConferenceMedia implements MediaPort {
     if (track) pc.addTransceiver(track, { direction: 'sendrecv' });
     else pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addEventListener('track', (event) => {
-      if (this.audioPc === pc) this.remoteAudio = streamOf(event);
+      if (this.audioPc === pc) this.remoteAudio = [{ key: 'mix', stream: streamOf(event) }];
     });
     const failed = (err: unknown): void => {
       if (epoch !== this.epoch || this.audioPc !== pc) return;
@@ -255,7 +190,7 @@ export class ConferenceMedia implements MediaPort {
   }
 
   /** Microphone or camera changed: swap the track in, or set up anew to start sending. */
-  private onLocalTrack(kind: TrackKind, track: MediaStreamTrack | null): void {
+  protected onLocalTrack(kind: TrackKind, track: MediaStreamTrack | null): void {
     if (!this.admitted) return;
     if (kind === 'audio') {
       const pc = this.audioPc;
@@ -270,14 +205,6 @@ export class ConferenceMedia implements MediaPort {
       camera.track = track;
       void replaceTrack(camera.pc.getSenders()[0], track);
     } else void this.publish('camera', track, 1);
-  }
-
-  /** A moderator muted this page: mute the microphone here too (unmuting stays the person's call). */
-  private syncServerMute(state: ConferenceState): void {
-    const own = state.participants.find((p) => p.id === state.participantId);
-    const muted = own?.muted ?? false;
-    if (muted && !this.lastServerMuted && !this.local.micMuted) this.local.setMicMuted(true);
-    this.lastServerMuted = muted;
   }
 
   // --- publishing --------------------------------------------------------------------------
@@ -406,30 +333,10 @@ export class ConferenceMedia implements MediaPort {
   // --- requests ----------------------------------------------------------------------------
 
   /** Sends a request that the gateway answers with `media.answer` (same rid). */
-  private request(build: (rid: number) => ClientMessage): Promise<Jsep> {
-    const rid = this.signalling.nextRid();
-    return new Promise<Jsep>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(rid);
-        reject(new MediaFailure('timeout', 'the gateway did not answer in time'));
-      }, ANSWER_TIMEOUT_MS);
-      this.pending.set(rid, {
-        resolve: (jsep) => {
-          clearTimeout(timer);
-          if (jsep.type === 'answer') resolve(jsep);
-          else reject(new MediaFailure('bad_message', 'the gateway answered with an offer'));
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      });
-      if (!this.signalling.send(build(rid))) {
-        const waiting = this.pending.get(rid);
-        this.pending.delete(rid);
-        waiting?.reject(new MediaFailure('unavailable', 'not connected'));
-      }
-    });
+  private async request(build: (rid: number) => ClientMessage): Promise<Jsep> {
+    const jsep = await this.answers.send(build);
+    if (jsep.type !== 'answer') throw new MediaFailure('bad_message', 'the gateway answered with an offer');
+    return jsep;
   }
 
   /** After a failed attempt: try again a little later, or give up and tell the person. */
@@ -440,15 +347,8 @@ export class ConferenceMedia implements MediaPort {
     { again, giveUp }: { again: () => void; giveUp: () => void },
   ): void {
     if (!this.admitted) return;
-    if (failure.retryable && attempt < MAX_ATTEMPTS) {
-      const epoch = this.epoch;
-      setTimeout(() => {
-        if (epoch === this.epoch) again();
-      }, retryDelay(attempt));
-      return;
-    }
-    giveUp();
-    this.signalling.notify(failure.code, failure.message, about);
+    const epoch = this.epoch;
+    retryOrGiveUp(this.signalling, failure, attempt, about, { again, giveUp, current: () => epoch === this.epoch });
   }
 }
 

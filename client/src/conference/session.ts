@@ -21,7 +21,10 @@ import type {
 import { ownParticipantId } from './session-state.ts';
 
 export type HelloAuth = Extract<ClientMessage, { type: 'hello' }>['auth'];
-export type MediaServerMessage = Extract<ServerMessage, { type: 'media.answer' | 'media.offer' | 'media.ended' }>;
+export type MediaServerMessage = Extract<
+  ServerMessage,
+  { type: 'media.answer' | 'media.offer' | 'media.ended' | 'media.livekit' }
+>;
 
 export interface SocketHandlers {
   open(): void;
@@ -183,6 +186,11 @@ export class ConferenceSession {
   }
 
   /** The STUN/TURN servers the gateway named in its welcome (none: direct paths only). */
+  /** The media plane the gateway runs this conference on. */
+  get mediaPlane(): 'janus' | 'livekit' {
+    return this.state.welcome?.media ?? 'janus';
+  }
+
   get iceServers(): IceServer[] {
     return this.state.welcome?.iceServers ?? [];
   }
@@ -430,6 +438,7 @@ export class ConferenceSession {
       case 'media.answer':
       case 'media.offer':
       case 'media.ended':
+      case 'media.livekit':
         this.media?.handle(message);
         return;
       case 'chat':

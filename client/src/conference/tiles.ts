@@ -1,6 +1,6 @@
 // The video tiles of the conference view: remote feeds, the own camera and the own screen.
 import type { ParticipantView } from '@foyer/common/conference-protocol';
-import type { RemoteVideo } from './conference-media.svelte.ts';
+import type { RemoteVideo } from './page-media.ts';
 
 export interface Tile {
   key: string;

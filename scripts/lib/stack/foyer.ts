@@ -107,12 +107,12 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       },
       // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
       ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
-      media: { callers: s.callers ?? 'janus' },
+      media: { plane: s.plane ?? 'janus' },
       livekit: {
         url: livekitUrl(l),
         apiKey: s.secrets.livekitKey,
         apiSecret: s.secrets.livekitSecret,
-        // The mix legs' range: AudioBridge's plain RTP when callers are on Janus, the agent's on LiveKit.
+        // The mix legs' range: AudioBridge's plain RTP on Janus, the media agent's on LiveKit.
         agentPorts: { portMin: l.rtp.audioBridge[0], portMax: l.rtp.audioBridge[1] },
       },
       janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },

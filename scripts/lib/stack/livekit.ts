@@ -9,7 +9,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
 import { StackError } from './errors.ts';
+import { gatewayUrl } from './foyer.ts';
 import { primaryInterface } from './janus.ts';
 import type { MediaMode, StackLayout } from './layout.ts';
 import { requireBinary, startProcess, waitReady } from './proc.ts';
@@ -61,6 +63,8 @@ export interface LivekitConfigOptions {
   redis?: { address: string; password: string };
   /** Restrict ICE candidates to this interface (the primary one); absent: LiveKit's choice. */
   iface?: string;
+  /** Where LiveKit reports participants joining (the gateway: it removes anyone it did not admit). */
+  webhook?: { apiKey: string; url: string };
 }
 
 const q = (v: string) => JSON.stringify(v); // a JSON string is a valid YAML scalar
@@ -79,6 +83,7 @@ export function livekitConfigYaml(l: StackLayout, n: LivekitNode, o: LivekitConf
     ...(o.iface ? ['  interfaces:', `    includes: [${q(o.iface)}]`] : []),
     'turn:',
     '  enabled: false',
+    ...(o.webhook ? ['webhook:', `  api_key: ${q(o.webhook.apiKey)}`, `  urls: [${q(o.webhook.url)}]`] : []),
   ];
   if (o.redis) {
     lines.push(
@@ -125,6 +130,7 @@ export function writeLivekitConfig(l: StackLayout, s: MediaState, n: LivekitNode
   const yaml = livekitConfigYaml(l, n, {
     keyFile: keyFile(l),
     iface: primaryInterface(),
+    webhook: { apiKey: s.secrets.livekitKey, url: `${gatewayUrl(l)}${LIVEKIT_WEBHOOK_PATH}` },
     redis:
       mediaMode(s) === 'cluster' ? { address: `${l.host}:${l.ports.redis}`, password: s.secrets.redis } : undefined,
   });

@@ -19,7 +19,7 @@ import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type Stac
 import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';
-import { assertPortsMatch, initState, loadState, saveState, type CallerPlane, type StackState } from './state.ts';
+import { assertPortsMatch, initState, loadState, saveState, type MediaPlane, type StackState } from './state.ts';
 import {
   ensureBotAdmin,
   federationUrl,
@@ -181,7 +181,7 @@ function writeStackJson(l: StackLayout, s: StackState): void {
     internalApiSecret: s.secrets.internalApi,
     janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
     livekit: livekitInfo(l, s),
-    callers: s.callers ?? 'janus',
+    plane: s.plane ?? 'janus',
     postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
     rtp: l.rtp,
     accounts: {
@@ -301,16 +301,16 @@ async function single(
   l: StackLayout,
   action: 'start' | 'stop' | 'restart',
   arg: string | undefined,
-  callers: CallerPlane | undefined,
+  plane: MediaPlane | undefined,
 ): Promise<void> {
   const s = loadState(l);
   if (!s) throw new StackError('no stack here; run scripts/stack up');
   assertPortsMatch(l, s);
   const name = serviceArg(s, arg);
-  if (callers) {
+  if (plane) {
     if (name !== 'sip-gateway' || action === 'stop')
-      throw new StackError('--callers goes with up, or start/restart sip-gateway');
-    s.callers = callers;
+      throw new StackError('--plane goes with up, or start/restart sip-gateway');
+    s.plane = plane;
     saveState(l, s);
   }
   if (action !== 'start') {
@@ -335,7 +335,7 @@ async function main(): Promise<number> {
       db: { type: 'string' },
       partner: { type: 'boolean' },
       media: { type: 'string' },
-      callers: { type: 'string' },
+      plane: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -347,15 +347,15 @@ async function main(): Promise<number> {
   if (values.media !== undefined && values.media !== 'single' && values.media !== 'cluster') {
     throw new StackError('--media takes "single" or "cluster"');
   }
-  if (values.callers !== undefined && values.callers !== 'janus' && values.callers !== 'livekit') {
-    throw new StackError('--callers takes "janus" or "livekit"');
+  if (values.plane !== undefined && values.plane !== 'janus' && values.plane !== 'livekit') {
+    throw new StackError('--plane takes "janus" or "livekit"');
   }
-  const callers = values.callers as CallerPlane | undefined;
+  const plane = values.plane as MediaPlane | undefined;
   switch (cmd) {
     case 'up': {
       const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true, values.media as MediaMode);
-      if (callers) {
-        s.callers = callers;
+      if (plane) {
+        s.plane = plane;
         saveState(l, s);
       }
       try {
@@ -375,7 +375,7 @@ async function main(): Promise<number> {
     case 'start':
     case 'stop':
     case 'restart':
-      await single(l, cmd, arg, callers);
+      await single(l, cmd, arg, plane);
       return 0;
     case 'reset':
       await down(l);
@@ -386,16 +386,16 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster] [--callers janus|livekit]
-                   | down | status | start|stop|restart <service> [--callers janus|livekit] | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster] [--plane janus|livekit]
+                   | down | status | start|stop|restart <service> [--plane janus|livekit] | reset
   up               install what is missing (scripts/setup --quick), then start every service and
                    print the client URL, dial-in URI and test account
   --db             postgres, or embedded (SQLite + PGlite, the default; fixed at creation)
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   --media          single: one LiveKit node (the default); cluster: two LiveKit nodes sharing a
                    Redis (kept for later ups; switch after scripts/stack down)
-  --callers        where the gateway mixes phone callers: janus (the default) or livekit (the
-                   media agent; browsers stay on Janus until the move is complete); kept
+  --plane          the conferences' media plane: janus (the default) or livekit (browsers in the
+                   group's LiveKit room, callers through the media agent); kept
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
   FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);

@@ -6,14 +6,16 @@ import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-i
 import { StackError } from './errors.ts';
 import type { DbMode, MediaMode, StackLayout } from './layout.ts';
 
-export type CallerPlane = 'janus' | 'livekit';
+export type MediaPlane = 'janus' | 'livekit';
 
 export interface StackState {
   db: DbMode;
   /** The media plane (`up --media`); absent: one LiveKit node. */
   media?: MediaMode;
-  /** Where the gateway mixes phone callers (`up --callers`, `restart sip-gateway --callers`); absent: Janus. */
-  callers?: CallerPlane;
+  /** The conferences' media plane (`up --plane`, `restart sip-gateway --plane`); absent: Janus. */
+  plane?: MediaPlane;
+  /** Before the browsers moved too, the plane was the callers' alone (read as `plane`). */
+  callers?: MediaPlane;
   serverName: string;
   /** The bridge's bot (`appservice.botLocalpart`), chosen at the first start; absent: the default. */
   botLocalpart?: string;
@@ -76,6 +78,8 @@ export function loadState(l: StackLayout): StackState | undefined {
     s.secrets = { ...s.secrets, ...newMediaSecrets() };
     saveState(l, s);
   }
+  if (s.callers && !s.plane) s.plane = s.callers;
+  delete s.callers;
   return s;
 }
 

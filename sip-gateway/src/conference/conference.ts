@@ -1,7 +1,7 @@
 // One group's conference: who is there, whether a moderator is, and what that means for each
 // caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
-// mix (callers: mix.ts, on Janus or LiveKit) and the SFU (browsers: Janus), or back on hold when
-// the last moderator leaves. Every change is reported to
+// mix (callers: mix.ts) and the SFU (browsers: browser-media.ts), on Janus or LiveKit, or back on
+// hold when the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
 import {
   GROUP_CONFERENCE_POLICY,
@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '@foyer/common';
 import type { ChatLine, ParticipantView } from '@foyer/common/conference-protocol';
-import type { JanusService } from '../janus/janus-service.ts';
+import type { BrowserPlane } from './browser-media.ts';
 import type { CallerMix } from './mix.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceRooms } from './rooms.ts';
@@ -28,8 +28,8 @@ export type ConferenceStatus = ConferenceReport['status'];
 
 export interface ConferenceDeps {
   rooms: ConferenceRooms;
-  /** Browsers' media (VideoRoom, and their AudioBridge legs). */
-  janus: Pick<JanusService, 'connected' | 'on'>;
+  /** Browsers' media (Janus's VideoRoom and AudioBridge, or LiveKit rooms). */
+  browsers: Pick<BrowserPlane, 'available' | 'on' | 'plane'>;
   /** Where callers' audio is mixed. */
   mix: CallerMix;
   /** Where reports go (the bridge client; a sink without reportChanges gets whole reports only). */
@@ -167,7 +167,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /** Whether this browser is in the conference proper (not waiting): it may send and receive media. */
   admitted(w: WebParticipant): boolean {
-    return this.webs.get(w.id) === w && this.d.janus.connected && (w.moderator || this.started);
+    return this.webs.get(w.id) === w && this.d.browsers.available && (w.moderator || this.started);
   }
 
   /** Changes happen one after another, so joins and leaves never interleave halfway. */
@@ -365,7 +365,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** Janus went away: browsers' handles are gone; their pages wait until it is back. */
+  /** Browsers' media plane went away: what they had there is gone; their pages wait until it is back. */
   browserMediaLost(): Promise<void> {
     return this.serial(async () => {
       for (const w of this.webs.values()) w.media.forget();
@@ -373,7 +373,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** Janus is back: rooms are recreated on demand. */
+  /** The browsers' media plane is back: rooms are recreated on demand. */
   browserMediaBack(): Promise<void> {
     return this.serial(async () => {
       this.emit('changed'); // browsers see themselves admitted again and reconnect their media
@@ -446,8 +446,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /**
    * Mute or unmute a caller or a browser, by a moderator or by themselves. Someone a moderator
-   * muted stays muted until a moderator unmutes them ('locked'); the mute is Janus's, so a
-   * modified page cannot undo it.
+   * muted stays muted until a moderator unmutes them ('locked'); the mute is the media plane's
+   * (AudioBridge's, or LiveKit's permissions), so a modified page cannot undo it.
    */
   async setMuted(
     id: string,
@@ -463,7 +463,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     if (p) this.muteCaller(p, muted);
     else if (w) {
       w.muted = muted;
-      await w.media.setMuted(muted);
+      await w.media.setMuted(muted, by);
     }
     this.emit('changed');
     this.d.log.info({ roomId: this.roomId, participant: id, muted, by }, 'participant muted or unmuted');
@@ -500,16 +500,20 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /** Everyone here as the conference page shows them (callers' numbers masked). */
   view(): ParticipantView[] {
-    const phones: ParticipantView[] = [...this.phones.values()].map((p) => ({
-      id: p.id,
-      kind: 'phone',
-      name: phoneDisplayName(p.number),
-      moderator: p.moderator,
-      waiting: p.relay.mode !== 'mix',
-      muted: p.relay.muted,
-      level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
-      feeds: [],
-    }));
+    const phones: ParticipantView[] = [...this.phones.values()].map((p) => {
+      const identity = this.d.mix.identity(p.id);
+      return {
+        id: p.id,
+        kind: 'phone',
+        name: phoneDisplayName(p.number),
+        moderator: p.moderator,
+        waiting: p.relay.mode !== 'mix',
+        muted: p.relay.muted,
+        level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
+        feeds: [],
+        ...(identity ? { media: identity } : {}),
+      };
+    });
     const webs: ParticipantView[] = [...this.webs.values()].map((w) => ({
       id: w.id,
       kind: w.kind,
@@ -520,6 +524,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       muted: w.muted,
       level: w.talking ? 1 : 0,
       feeds: w.media.feeds(),
+      ...(w.media.plane === 'livekit' ? { media: w.media.identity } : {}),
     }));
     return [...webs, ...phones];
   }
@@ -592,7 +597,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
    * waits, and a conference that would run is on hold (media unavailable) until it is back.
    */
   snapshot(): ConferenceReport {
-    const media = this.d.mix.available && this.d.janus.connected;
+    const media = this.d.mix.available && this.d.browsers.available;
     const waiting = !this.started || !media;
     const status = reportedStatus(this.status, media);
     return {

@@ -14,7 +14,7 @@ export class ConferenceManager {
   constructor(deps: ConferenceDeps) {
     this.deps = deps;
     this.log = deps.log;
-    // With the Janus mix both fire when Janus goes: callers and browsers wait for its return.
+    // On one plane both fire when it goes: callers and browsers wait for its return.
     deps.mix.on('down', () => {
       for (const c of this.conferences.values()) void c.callerMixLost();
     });
@@ -24,10 +24,10 @@ export class ConferenceManager {
     // One caller's trouble in the mix: the conference they are in acts on it.
     deps.mix.on('legFailed', (id) => void this.withPhone(id, (c) => c.rejoinMix(id)));
     deps.mix.on('mutedByMediaPlane', (id, muted) => void this.withPhone(id, (c) => c.mutedByMediaPlane(id, muted)));
-    deps.janus.on('down', () => {
+    deps.browsers.on('down', () => {
       for (const c of this.conferences.values()) void c.browserMediaLost();
     });
-    deps.janus.on('up', () => {
+    deps.browsers.on('up', () => {
       for (const c of this.conferences.values()) void c.browserMediaBack();
     });
   }

@@ -42,4 +42,6 @@ export interface CallerMix extends EventEmitter<CallerMixEvents> {
   /** New legs can join now: 'down' when this turns false, 'up' when it is true again. */
   readonly available: boolean;
   join(j: CallerJoin): Promise<MixLeg>;
+  /** The caller's identity in the media plane's room, where it has one (LiveKit). */
+  identity(participantId: string): string | undefined;
 }

@@ -1,11 +1,12 @@
-// Who is in a conference: phone callers (an RTP relay and a mix leg each) and browsers (Janus handles each).
+// Who is in a conference: phone callers (an RTP relay and a mix leg each) and browsers (their media on Janus or LiveKit).
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerMessage } from '@foyer/common/conference-protocol';
 import type { Relay } from '../media/relay-host.ts';
 import type { IncomingCall } from '../sip/types.ts';
 import type { MixLeg } from './mix.ts';
-import type { WebMedia } from './web-media.ts';
+import type { WebMedia } from '../janus/web-media.ts';
+import type { LiveKitWebMedia } from '../livekit/livekit-browsers.ts';
 
 /** Participant IDs become Matrix localparts (@foyer_phone_<id>): lowercase letters and digits. */
 export function newParticipantId(): string {
@@ -51,7 +52,7 @@ export interface WebParticipant {
   /** Muted by a moderator: the page cannot unmute itself until a moderator does. */
   mutedByModerator?: boolean;
   talking: boolean;
-  media: WebMedia;
+  media: WebMedia | LiveKitWebMedia;
   /** Chat messages sent but not yet seen back from the room, oldest first. */
   pendingChat: { txnId: string; body: string }[];
   /** To this participant's page. */

@@ -17,22 +17,21 @@ import {
 import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
 import { clientKey, type AttemptThrottle } from '../ivr/throttle.ts';
-import type { JanusService } from '../janus/janus-service.ts';
+import type { WebMedia } from '../janus/web-media.ts';
+import type { BrowserPlane } from './browser-media.ts';
 import { policyFrom, type Conference } from './conference.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceManager } from './manager.ts';
 import { newParticipantId, type WebParticipant } from './participants.ts';
-import type { ConferenceRooms } from './rooms.ts';
 import { turnServers, type TurnConfig } from './turn.ts';
-import { WebMedia } from './web-media.ts';
 
 export interface ConferenceSocketDeps {
   conferences: ConferenceManager;
   bridge: Pick<BridgeClient, 'admit' | 'postMessage'>;
   prompts: Pick<Prompts, 'music'>;
   openid: OpenIdVerifier;
-  janus: JanusService;
-  rooms: ConferenceRooms;
+  /** Where browsers' media goes (Janus, or LiveKit). */
+  browsers: BrowserPlane<WebParticipant['media']>;
   log: Logger;
   /** Licence: web guests at once over all conferences. */
   maxGuests: number;
@@ -216,7 +215,13 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         moderator: id.moderator,
         muted: false,
         talking: false,
-        media: new WebMedia({ janus: d.janus, rooms: d.rooms, roomId: c.roomId, display: `${id.kind} ${pid}` }),
+        media: d.browsers.media({
+          roomId: c.roomId,
+          participantId: pid,
+          kind: id.kind,
+          ...(id.userId ? { userId: id.userId } : {}),
+          name: id.name,
+        }),
         send,
         pendingChat: [],
         joinedAt: Date.now(),
@@ -242,6 +247,14 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     function admittedMe(c: Conference): WebParticipant {
       if (!me || !c.admitted(me)) throw new Refusal('not_admitted', 'not in the conference (yet)');
       return me;
+    }
+
+    /** The page's Janus media, for the messages that relay session descriptions. */
+    function janusMedia(c: Conference): { p: WebParticipant; media: WebMedia } {
+      const p = admittedMe(c);
+      if (p.media.plane !== 'janus')
+        throw new Refusal('bad_message', 'this conference runs on LiveKit: ask for a token');
+      return { p, media: p.media };
     }
 
     async function chat(c: Conference, txnId: string, body: string): Promise<void> {
@@ -328,20 +341,31 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           else throw new Refusal('not_found', 'no such participant');
           log.info({ action: 'remove', participant: msg.participantId, by: id.userId }, 'moderator action');
           return;
-        case 'media.audio': {
+        case 'media.token': {
           const p = admittedMe(c);
-          const jsep = await p.media.joinAudio(msg.jsep, p.muted);
+          if (p.media.plane !== 'livekit') throw new Refusal('bad_message', 'this conference runs on Janus');
+          const { url, token } = await p.media.token();
+          // Sent back to the waiting area meanwhile: the token is not handed out.
           if (!c.admitted(p)) {
-            await p.media.leaveAudio();
+            await p.media.stop(false);
+            throw new Refusal('not_admitted', 'back in the waiting area');
+          }
+          return send({ type: 'media.livekit', rid: msg.rid, url, token });
+        }
+        case 'media.audio': {
+          const { p, media } = janusMedia(c);
+          const jsep = await media.joinAudio(msg.jsep, p.muted);
+          if (!c.admitted(p)) {
+            await media.leaveAudio();
             throw new Refusal('not_admitted', 'back in the waiting area');
           }
           return send({ type: 'media.answer', rid: msg.rid, jsep });
         }
         case 'media.publish': {
-          const p = admittedMe(c);
-          const { answer } = await p.media.publish(msg.source, msg.jsep);
+          const { p, media } = janusMedia(c);
+          const { answer } = await media.publish(msg.source, msg.jsep);
           if (!c.admitted(p)) {
-            await p.media.unpublish(msg.source);
+            await media.unpublish(msg.source);
             throw new Refusal('not_admitted', 'back in the waiting area');
           }
           send({ type: 'media.answer', rid: msg.rid, jsep: answer });
@@ -349,25 +373,24 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           return;
         }
         case 'media.unpublish': {
-          const feed = await me?.media.unpublish(msg.source);
+          const feed = me?.media.plane === 'janus' ? await me.media.unpublish(msg.source) : undefined;
           if (feed) await c.feedsEnded([feed]);
           return;
         }
         case 'media.subscribe': {
-          const p = admittedMe(c);
+          const { p, media } = janusMedia(c);
           const owner = c.feedOwner(msg.feed);
           if (!owner || owner === p) throw new Refusal('not_found', 'no such feed');
-          const { subscription, offer } = await p.media.subscribe(msg.feed);
+          const { subscription, offer } = await media.subscribe(msg.feed);
           return send({ type: 'media.offer', rid: msg.rid, subscription, feed: msg.feed, jsep: offer });
         }
         case 'media.start': {
-          const p = admittedMe(c);
-          if (!(await p.media.start(msg.subscription, msg.jsep)))
-            throw new Refusal('not_found', 'no such subscription');
+          const { media } = janusMedia(c);
+          if (!(await media.start(msg.subscription, msg.jsep))) throw new Refusal('not_found', 'no such subscription');
           return;
         }
         case 'media.unsubscribe':
-          await me?.media.unsubscribe(msg.subscription);
+          if (me?.media.plane === 'janus') await me.media.unsubscribe(msg.subscription);
           return;
         case 'chat.send':
           return chat(c, msg.txnId, msg.body);
@@ -401,6 +424,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         // The bridge tells the moderator PIN to moderators' pages only.
         ...(identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
         iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
+        media: d.browsers.plane,
       });
       pushState();
     }

@@ -35,6 +35,10 @@ export class AudioBridgeMix extends EventEmitter<CallerMixEvents> implements Cal
     return this.janus.connected;
   }
 
+  identity(): undefined {
+    return undefined;
+  }
+
   async join(j: CallerJoin): Promise<MixLeg> {
     const room = await this.rooms.ensure(j.roomId);
     const handle = await this.janus.attach('janus.plugin.audiobridge');

@@ -4,25 +4,12 @@
 // (respawned with backoff when it dies) and turns its state into the CallerMix contract: legs
 // are gone and 'down' is emitted when the agent dies or loses LiveKit; 'up' when both are back,
 // and the conferences join their callers again.
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { makePhoneUserId, type Logger } from '@foyer/common';
+import type { Logger } from '@foyer/common';
+import { callerIdentity, livekitRoomOf } from '@foyer/common/livekit';
 import { z } from 'zod';
 import type { CallerJoin, CallerMix, CallerMixEvents, MixLeg } from '../conference/mix.ts';
 import { AgentProcess, type AgentEvent } from './agent-process.ts';
-
-/** The device in a caller's LiveKit identity (`<user ID>:<device>`, as Element Call names participants). */
-export const PHONE_DEVICE_ID = 'FOYER_PHONE';
-
-/** The LiveKit room of a group's conference: derived from the Matrix room ID, stable, opaque. */
-export function livekitRoomOf(roomId: string): string {
-  return `foyer_${createHash('sha256').update(roomId).digest('base64url').slice(0, 22)}`;
-}
-
-/** A caller's LiveKit identity: their virtual user and the phone device. */
-export function callerIdentity(participantId: string, serverName: string): string {
-  return `${makePhoneUserId(participantId, serverName)}:${PHONE_DEVICE_ID}`;
-}
 
 const joinAnswerSchema = z.looseObject({ port: z.number().int().min(1).max(65535), address: z.string().min(1) });
 const configureAnswerSchema = z.looseObject({ livekit: z.enum(['up', 'down']) });
@@ -206,6 +193,10 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
     if (level === 'ERROR') this.o.log.error(rest, text);
     else if (level === 'WARN') this.o.log.warn(rest, text);
     else this.o.log.debug(rest, text);
+  }
+
+  identity(participantId: string): string {
+    return callerIdentity(participantId, this.o.serverName);
   }
 
   async join(j: CallerJoin): Promise<MixLeg> {

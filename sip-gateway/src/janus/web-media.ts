@@ -4,10 +4,17 @@
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type { FeedView, Jsep, MediaSource } from '@foyer/common/conference-protocol';
-import type { JanusHandle } from '../janus/connection.ts';
-import type { JanusService } from '../janus/janus-service.ts';
-import type { JanusMessage } from '../janus/protocol.ts';
-import type { ConferenceRooms } from './rooms.ts';
+import type {
+  BrowserJoin,
+  BrowserMedia,
+  BrowserMediaEvents,
+  BrowserPlane,
+  BrowserPlaneEvents,
+} from '../conference/browser-media.ts';
+import type { ConferenceRooms } from '../conference/rooms.ts';
+import type { JanusHandle } from './connection.ts';
+import type { JanusService } from './janus-service.ts';
+import type { JanusMessage } from './protocol.ts';
 
 const jsepOf = (j: JanusMessage['jsep'], expected: Jsep['type']): Jsep => {
   if (!j || j.type !== expected) throw new Error(`Janus sent no ${expected}`);
@@ -27,7 +34,36 @@ export interface WebMediaDeps {
 
 let subscriptionCounter = 0;
 
-export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscription: string]; feeds: [] }> {
+/** Browsers on Janus: each page's media is a set of Janus handles the gateway holds. */
+export class JanusBrowsers extends EventEmitter<BrowserPlaneEvents> implements BrowserPlane<WebMedia> {
+  readonly plane = 'janus';
+  private readonly janus: JanusService;
+  private readonly rooms: ConferenceRooms;
+
+  constructor(janus: JanusService, rooms: ConferenceRooms) {
+    super();
+    this.janus = janus;
+    this.rooms = rooms;
+    janus.on('down', () => this.emit('down'));
+    janus.on('up', () => this.emit('up'));
+  }
+
+  get available(): boolean {
+    return this.janus.connected;
+  }
+
+  media(j: BrowserJoin): WebMedia {
+    return new WebMedia({
+      janus: this.janus,
+      rooms: this.rooms,
+      roomId: j.roomId,
+      display: `${j.kind} ${j.participantId}`,
+    });
+  }
+}
+
+export class WebMedia extends EventEmitter<BrowserMediaEvents> implements BrowserMedia {
+  readonly plane = 'janus';
   private readonly d: WebMediaDeps;
   private audio: { handle: JanusHandle; id: number } | undefined;
   /** Feeds are `live` once Janus has the browser's media (webrtcup): only then can others subscribe. */
@@ -77,6 +113,7 @@ export class WebMedia extends EventEmitter<{ talking: [boolean]; ended: [subscri
     }
   }
 
+  /** AudioBridge mutes the page's leg whoever asked: a modified page cannot undo it. */
   async setMuted(muted: boolean): Promise<void> {
     await this.audio?.handle.message({ request: 'configure', muted });
   }
