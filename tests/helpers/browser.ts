@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import { ROOT } from './stack.ts';
 
 export const SCREENSHOTS = join(ROOT, '.tools', 'reports', 'screenshots');
@@ -152,4 +152,26 @@ export async function openGuestAndModerator(prefix = ''): Promise<{ guest: TestB
   });
   const moderator = await openBrowser({ name: `${prefix}moderator`, microphone: { toneHz: 600 }, lang: 'de-DE' });
   return { guest, moderator };
+}
+
+/** What the conference page's test hook (`window.foyerConference.stats()`) reports. */
+export interface PageStats {
+  audio: { inboundPackets: number; inboundEnergy: number; outboundPackets: number } | null;
+  video: { feed: string; framesDecoded: number; bytes: number }[];
+  published: { source: string; framesSent: number }[];
+}
+
+/** The conference page's media counters (a page, or the widget's frame). */
+export async function conferenceStats(p: Page | Frame): Promise<PageStats> {
+  return p.evaluate(async () => {
+    // Runs in the page, where globalThis is the window.
+    const hook = (globalThis as unknown as { foyerConference?: { stats(): Promise<unknown> } }).foyerConference;
+    if (!hook) throw new Error('no window.foyerConference on this page');
+    return (await hook.stats()) as PageStats;
+  });
+}
+
+/** The page's last console lines, for a failure message. */
+export function consoleTail(b: TestBrowser, lines = 40): string {
+  return b.console.slice(-lines).join('\n');
 }

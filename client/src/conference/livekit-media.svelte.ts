@@ -216,9 +216,11 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
         this.remoteVideos = [];
         this.published = [];
         this.seen = {};
-        // Removed by the gateway: its state (not admitted, or removed) follows; anything else is
-        // a lost connection, and the page asks for a new token and comes back.
-        if (reason === DisconnectReason.PARTICIPANT_REMOVED || !this.admitted) return;
+        // Removed by the gateway: its state (not admitted, or removed) follows within a moment
+        // and ends this; a lost connection (or a removal that crossed a new admission) is
+        // followed by a new token and the page comes back.
+        if (!this.admitted) return;
+        if (reason !== DisconnectReason.CLIENT_INITIATED) console.info('conference: LiveKit disconnected', reason);
         this.audioStatus = 'connecting';
         const epoch = this.epoch;
         setTimeout(() => {
@@ -299,7 +301,9 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
       }
       await room.localParticipant.publishTrack(track, {
         source: SOURCES[source],
-        ...(source === 'microphone' ? { dtx: true, red: true } : { simulcast: source === 'camera' }),
+        // The camera in simulcast layers (LiveKit sends each subscriber what fits); the
+        // microphone with livekit-client's defaults (Opus with DTX and RED).
+        ...(source === 'camera' ? { simulcast: true } : {}),
       });
     } catch (err) {
       if (this.room !== room) return;

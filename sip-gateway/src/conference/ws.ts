@@ -229,6 +229,12 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       if (guest) guestsJoining++;
       try {
         await c.addWeb(me);
+      } catch (err) {
+        // Not in the conference after all: what its media plane holds for it goes too.
+        const made = me;
+        me = undefined;
+        await made.media.stop(true).catch(() => undefined);
+        throw err;
       } finally {
         if (guest) guestsJoining--;
       }
