@@ -57,6 +57,8 @@ describe.each(['janus', 'livekit'] as const)('on %s', (plane) => {
       const restart = await runStack(['restart', 'sip-gateway', '--plane', plane], env);
       expect(restart.code, restart.stderr).toBe(0);
     }
+    const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { browsers?: { plane: string } };
+    expect(health.browsers?.plane).toBe(plane);
     owner = await newUser(info, 'host');
     await cs(info, owner, 'PUT', `/profile/${enc(owner.userId)}/displayname`, { displayname: 'Hanna Host' });
     ({ roomId, pin } = await groupWithGuestAccess(info, owner, 'Web conference'));
