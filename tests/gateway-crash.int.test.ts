@@ -20,7 +20,7 @@ import {
   type TestUser,
 } from './helpers/matrix.ts';
 import { ANSWERED, CALLER_BYE, EXPECT_BYE, INVITE, rfc4733Keys, runSipp, scenario } from './helpers/sipp.ts';
-import { runStack, testStack } from './helpers/stack.ts';
+import { gatewayPlane, runStack, testStack } from './helpers/stack.ts';
 
 const { info, env } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
@@ -52,6 +52,7 @@ afterAll(async () => {
   for (const s of sockets) await s.close();
   // Whatever happened above, leave the stack as it was for the other tests.
   await runStack(['start', 'janus'], env);
+  await runStack(['start', 'livekit'], env);
   await runStack(['start', 'sip-gateway'], env);
 });
 
@@ -92,8 +93,9 @@ describe('conference state across outages', () => {
     }, 'status running');
   });
 
-  it('Janus away: on_hold with media unavailable, everyone waiting; running again when it is back', async () => {
-    expect((await runStack(['stop', 'janus'], env)).code).toBe(0);
+  it('the media server away: on_hold with media unavailable, everyone waiting; running again when it is back', async () => {
+    const media = (await gatewayPlane(info)) === 'livekit' ? 'livekit' : 'janus';
+    expect((await runStack(['stop', media], env)).code).toBe(0);
     try {
       const c = await eventually(
         async () => {
@@ -107,14 +109,14 @@ describe('conference state across outages', () => {
       expect(c.waiting).toBe(2);
       expect(await puppets()).toHaveLength(2); // they are still here, waiting
     } finally {
-      expect((await runStack(['start', 'janus'], env)).code).toBe(0);
+      expect((await runStack(['start', media], env)).code).toBe(0);
     }
     await eventually(
       async () => {
         const s = await conference();
         return s.status === 'running' && s.waiting === 0 && s.media === undefined;
       },
-      'running again with Janus back',
+      'running again with the media server back',
       30_000,
     );
   });

@@ -1,5 +1,5 @@
-// What LiveKit enforces for Foyer's pages (gateway.media.plane: livekit; the test stack's gateway
-// restarted with `--plane livekit` for this file and back to Janus after it): who is in the room,
+// What LiveKit enforces for Foyer's pages (gateway.media.plane: livekit, the test stack's gateway
+// on it for this file): who is in the room,
 // the tokens, the moderator's mute, removal and the webhook. Real Synapse, bridge, gateway,
 // LiveKit, headless Chromium with fake camera and microphone, and a @livekit/rtc-node participant
 // playing a modified page that connects with a token it was given. What is checked is what
@@ -28,9 +28,9 @@ import {
   stateOf,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { runStack, testStack } from '../../tests/helpers/stack.ts';
+import { onPlane, testStack } from '../../tests/helpers/stack.ts';
 
-const { info, env } = testStack();
+const { info } = testStack();
 const lk = info.livekit;
 const roomService = new RoomServiceClient(lk.url.replace(/^ws/, 'http'), lk.apiKey, lk.apiSecret);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,11 +65,9 @@ async function askToken(c: ConferenceClient, rid: number): Promise<ServerMessage
   return c.next((m) => (m.type === 'media.livekit' || m.type === 'error') && 'rid' in m && m.rid === rid);
 }
 
+onPlane('livekit');
+
 beforeAll(async () => {
-  const restart = await runStack(['restart', 'sip-gateway', '--plane', 'livekit'], env);
-  expect(restart.code, restart.stderr).toBe(0);
-  const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as Record<string, unknown>;
-  expect(health.browsers).toEqual({ plane: 'livekit', media: 'available' });
   owner = await newUser(info, 'lkhost');
   ({ roomId } = await groupWithGuestAccess(info, owner, 'LiveKit conference'));
   lkRoom = livekitRoomOf(roomId);
@@ -84,8 +82,6 @@ afterAll(async () => {
   await guest?.close();
   await moderator?.close();
   await dispose();
-  const back = await runStack(['restart', 'sip-gateway', '--plane', 'janus'], env);
-  expect(back.code, back.stderr).toBe(0);
 });
 
 describe('the conference page on LiveKit', () => {

@@ -25,15 +25,16 @@ import {
   timeline,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { runStack, testStack, TEST_MAX_GUESTS } from '../../tests/helpers/stack.ts';
+import { onPlane, testStack, TEST_MAX_GUESTS } from '../../tests/helpers/stack.ts';
 
-const { info, env } = testStack();
+const { info } = testStack();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The whole suite runs on both media planes: Janus (the default), and LiveKit with the test
-// stack's gateway restarted with `--plane livekit` (and back to Janus after it).
+// The whole suite runs on both media planes (the test stack's gateway restarted with `--plane`
+// for the one that is not the stack's default, and back after).
 describe.each(['janus', 'livekit'] as const)('on %s', (plane) => {
   const shot = plane === 'janus' ? '' : `${plane}-`;
+  onPlane(plane);
 
   async function conferenceBody(): Promise<{ joinUrl: string }> {
     const c = await stateOf<{ join_url: string | null }>(info, owner, roomId, 'org.foyer.conference');
@@ -53,12 +54,6 @@ describe.each(['janus', 'livekit'] as const)('on %s', (plane) => {
   let guestId = '';
 
   beforeAll(async () => {
-    if (plane !== 'janus') {
-      const restart = await runStack(['restart', 'sip-gateway', '--plane', plane], env);
-      expect(restart.code, restart.stderr).toBe(0);
-    }
-    const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { browsers?: { plane: string } };
-    expect(health.browsers?.plane).toBe(plane);
     owner = await newUser(info, 'host');
     await cs(info, owner, 'PUT', `/profile/${enc(owner.userId)}/displayname`, { displayname: 'Hanna Host' });
     ({ roomId, pin } = await groupWithGuestAccess(info, owner, 'Web conference'));
@@ -70,10 +65,6 @@ describe.each(['janus', 'livekit'] as const)('on %s', (plane) => {
     for (const c of extra) await c.close().catch(() => undefined);
     await guest?.close();
     await moderator?.close();
-    if (plane !== 'janus') {
-      const back = await runStack(['restart', 'sip-gateway', '--plane', 'janus'], env);
-      expect(back.code, back.stderr).toBe(0);
-    }
   });
 
   describe('the web conference page', () => {

@@ -65,6 +65,21 @@ describe('config schema', () => {
     expect(errorOf(data)).toContain('bridge.fixedRooms.invite.0: expected a Matrix user ID');
   });
 
+  it('runs conferences on LiveKit when it is configured, on Janus otherwise, unless told', () => {
+    const livekit = { url: 'ws://127.0.0.1:7880', apiKey: 'foyer', apiSecret: 'x'.repeat(40) };
+    const plane = (gateway: Record<string, unknown>) => {
+      const data = sample();
+      data.gateway = { ...data.gateway, ...gateway };
+      return parseConfig(data, '/etc/foyer/foyer.yaml').config.gateway.media.plane;
+    };
+    expect(plane({ media: {} })).toBe('janus');
+    expect(plane({ media: {}, livekit })).toBe('livekit');
+    expect(plane({ media: { plane: 'janus' }, livekit })).toBe('janus');
+    expect(errorOf({ ...sample(), gateway: { ...sample().gateway, media: { plane: 'livekit' } } })).toContain(
+      'gateway.livekit: required when gateway.media.plane is livekit',
+    );
+  });
+
   it('counts further problems without listing them all', () => {
     const data = sample();
     delete data.web;

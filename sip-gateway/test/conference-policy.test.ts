@@ -186,6 +186,19 @@ describe('fixed room conferences', () => {
     await c.removePhone('a', 'bye');
     expect(a.relay.announced).toEqual(['annahas-joined', 'annahas-left']);
   });
+
+  it('a muted caller’s name reaches the mix: the leg is opened for it and muted again after', async () => {
+    const { c, phone, mix } = setup({ moderatorRequired: false, startMuted: true, announceNames: true });
+    const a = phone('a', false, 'anna');
+    await c.addPhone(a.p);
+    expect(a.relay.muted).toBe(true);
+    expect(mix.mutes).toEqual([['a', false]]); // opened for "anna has joined"
+    await new Promise((r) => setImmediate(r)); // the relay says it was announced
+    expect(mix.mutes).toEqual([
+      ['a', false],
+      ['a', true],
+    ]);
+  });
 });
 
 describe('Janus away', () => {

@@ -1,5 +1,5 @@
-// Phone callers on the LiveKit media plane (gateway.media.plane: livekit): the test stack's
-// gateway restarted with `--plane livekit` for this file (and back to Janus after it). Real
+// Phone callers on the LiveKit media plane (gateway.media.plane: livekit, the test stack's gateway
+// on it for this file). Real
 // LiveKit, the real media agent, baresip phones, and a @livekit/rtc-node participant standing in
 // for a browser on LiveKit: each caller is a participant of the group's room with its own
 // identity and masked name; callers hear each other and the room, the room hears them; a
@@ -17,7 +17,7 @@ import { startPhonePair, type Baresip } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import { joinRoom, listen, publishTone, remoteAudio, type Tone } from '../../tests/helpers/livekit.ts';
 import { eventually, groupWithGuestAccess, newUser, type TestUser } from '../../tests/helpers/matrix.ts';
-import { runStack, testStack } from '../../tests/helpers/stack.ts';
+import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, env } = testStack();
 const lk = info.livekit;
@@ -40,9 +40,9 @@ async function callerParticipants() {
   return all.filter((p) => p.identity.includes('_phone_'));
 }
 
+onPlane('livekit');
+
 beforeAll(async () => {
-  const restart = await runStack(['restart', 'sip-gateway', '--plane', 'livekit'], env);
-  expect(restart.code, restart.stderr).toBe(0);
   const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { callers: unknown };
   expect(health.callers).toEqual({ plane: 'livekit', mix: 'available' });
   alice = await newUser(info, 'alice');
@@ -56,8 +56,6 @@ afterAll(async () => {
   await moderator?.close();
   await phones?.stop();
   await dispose();
-  const back = await runStack(['restart', 'sip-gateway', '--plane', 'janus'], env);
-  expect(back.code, back.stderr).toBe(0);
 });
 
 describe('callers on LiveKit', () => {

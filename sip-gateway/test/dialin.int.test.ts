@@ -31,7 +31,7 @@ import {
   runSipp,
   scenario,
 } from '../../tests/helpers/sipp.ts';
-import { runStack, testStack } from '../../tests/helpers/stack.ts';
+import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, env } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
@@ -277,6 +277,8 @@ describe('gateway restart', () => {
 });
 
 describe('Janus restart', () => {
+  onPlane('janus');
+
   it('callers wait on hold music while Janus is away and rejoin the recreated room when it is back', async () => {
     const moderator = await ConferenceClient.asMember(info, alice, roomId);
     try {

@@ -21,7 +21,7 @@ import { httpOk, startProcess, waitReady } from './proc.ts';
 import { homeserverUrl } from './synapse.ts';
 import { janusUrl } from './janus.ts';
 import { livekitUrl } from './livekit.ts';
-import { stackBotLocalpart, type StackState } from './state.ts';
+import { DEFAULT_PLANE, stackBotLocalpart, type StackState } from './state.ts';
 
 /**
  * The bridge's bot in this stack (FOYER_STACK_DIR): chosen with FOYER_BOT_LOCALPART at its first
@@ -107,7 +107,7 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       },
       // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
       ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
-      media: { plane: s.plane ?? 'janus' },
+      media: { plane: s.plane ?? DEFAULT_PLANE },
       livekit: {
         url: livekitUrl(l),
         apiKey: s.secrets.livekitKey,

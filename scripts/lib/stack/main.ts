@@ -19,7 +19,15 @@ import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type Stac
 import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';
-import { assertPortsMatch, initState, loadState, saveState, type MediaPlane, type StackState } from './state.ts';
+import {
+  assertPortsMatch,
+  initState,
+  loadState,
+  saveState,
+  type MediaPlane,
+  DEFAULT_PLANE,
+  type StackState,
+} from './state.ts';
 import {
   ensureBotAdmin,
   federationUrl,
@@ -181,7 +189,7 @@ function writeStackJson(l: StackLayout, s: StackState): void {
     internalApiSecret: s.secrets.internalApi,
     janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
     livekit: livekitInfo(l, s),
-    plane: s.plane ?? 'janus',
+    plane: s.plane ?? DEFAULT_PLANE,
     postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
     rtp: l.rtp,
     accounts: {

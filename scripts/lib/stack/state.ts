@@ -8,6 +8,9 @@ import type { DbMode, MediaMode, StackLayout } from './layout.ts';
 
 export type MediaPlane = 'janus' | 'livekit';
 
+/** The plane a stack runs when none was chosen. */
+export const DEFAULT_PLANE: MediaPlane = 'livekit';
+
 export interface StackState {
   db: DbMode;
   /** The media plane (`up --media`); absent: one LiveKit node. */

@@ -203,7 +203,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       p.keys.removeAllListeners('digit');
       // Their name goes into the mix before their leg leaves it ("… has left").
       if (p.name && this.policy.announceNames && p.relay.mode === 'mix' && p.leg) {
-        p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-left')]));
+        this.announceName(p, p.name, 'has-left');
         await settledWithin(p.relay, 'announced', 8000);
       }
       await this.dropLeg(p);
@@ -558,8 +558,22 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.stopPlayback({ music: true });
     p.relay.play(this.d.prompts.get('join'), { loop: false });
     // The others hear who came in: the caller's recorded name, then "has joined".
-    if (p.name && this.policy.announceNames)
-      p.relay.announce(Buffer.concat([p.name, this.d.prompts.get('has-joined')]));
+    if (p.name && this.policy.announceNames) this.announceName(p, p.name, 'has-joined');
+  }
+
+  /**
+   * The caller's recorded name and "has joined" / "has left" go into the mix in their place. A
+   * muted caller's leg is opened for it (a media plane that drops a muted caller's audio, as
+   * LiveKit's does, would drop the name too); the relay sends nothing of the caller meanwhile.
+   */
+  private announceName(p: PhoneParticipant, name: Buffer, what: 'has-joined' | 'has-left'): void {
+    p.relay.announce(Buffer.concat([name, this.d.prompts.get(what)]));
+    if (!p.relay.muted || !p.leg) return;
+    const leg = p.leg;
+    leg.setMuted(false);
+    p.relay.once('announced', () => {
+      if (p.relay.muted && p.leg === leg) leg.setMuted(true);
+    });
   }
 
   /** The caller's leg leaves the mix (or is forgotten, when the mix went away). */
