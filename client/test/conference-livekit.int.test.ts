@@ -23,14 +23,15 @@ import { publishTone, type Tone } from '../../tests/helpers/livekit.ts';
 import {
   eventually,
   groupWithGuestAccess,
+  metricValue,
   newUser,
   openIdToken,
   stateOf,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { onPlane, testStack } from '../../tests/helpers/stack.ts';
+import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
 
-const { info } = testStack();
+const { info, env } = testStack();
 const lk = info.livekit;
 const roomService = new RoomServiceClient(lk.url.replace(/^ws/, 'http'), lk.apiKey, lk.apiSecret);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -48,6 +49,14 @@ const extra: { close(): Promise<void> }[] = [];
 async function webParticipants() {
   const all = await roomService.listParticipants(lkRoom).catch(() => []);
   return new Map(all.filter((p) => parseWebIdentity(p.identity) !== undefined).map((p) => [p.identity, p]));
+}
+
+/** Both pages (guest and moderator) in the room, each publishing microphone and camera. */
+async function bothPagesPublishing(): Promise<boolean> {
+  const web = [...(await webParticipants()).values()];
+  const publishing = (p: (typeof web)[number]) =>
+    [TrackSource.MICROPHONE, TrackSource.CAMERA].every((s) => p.tracks.some((t) => t.source === s));
+  return web.length === 2 && web.every(publishing);
 }
 
 /** A guest on the conference socket with the group's link (what a modified page would do). */
@@ -107,14 +116,11 @@ describe('the conference page on LiveKit', () => {
     widget = await joinThroughWidget(moderator, { webUrl: info.webUrl, roomId, userId: owner.userId, openid });
     await guest.page.locator('section[data-phase=conference]').waitFor({ timeout: 20_000 });
     // Both pages in the room, each publishing its microphone and camera.
-    await eventually(async () => {
-      const web = [...(await webParticipants()).values()];
-      const publishing = (p: (typeof web)[number]) =>
-        [TrackSource.MICROPHONE, TrackSource.CAMERA].every((s) => p.tracks.some((t) => t.source === s));
-      return web.length === 2 && web.every(publishing);
-    }, 'both pages in the LiveKit room with microphone and camera').catch((err: Error) => {
-      throw new Error(`${err.message}\nguest:\n${consoleTail(guest)}\nmoderator:\n${consoleTail(moderator)}`);
-    });
+    await eventually(bothPagesPublishing, 'both pages in the LiveKit room with microphone and camera').catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\nguest:\n${consoleTail(guest)}\nmoderator:\n${consoleTail(moderator)}`);
+      },
+    );
   });
 
   it('a moderator’s mute is LiveKit’s: the microphone is gone and a modified page cannot publish it again', async () => {
@@ -187,6 +193,21 @@ describe('the conference page on LiveKit', () => {
       const web = await webParticipants();
       return ![...web.keys()].some((id) => parseWebIdentity(id) === state.participantId);
     }, 'the replaying page out of the room again');
+    const metrics = await (
+      await fetch(`${info.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${info.internalApiSecret}` } })
+    ).text();
+    expect(
+      metricValue(metrics, 'foyer_gateway_livekit_browsers', { what: 'intruders_removed' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, 'foyer_gateway_livekit_browsers', { what: 'tokens' })).toBeGreaterThanOrEqual(3);
+  });
+
+  it('LiveKit restarted: both pages come back into the room, publishing again', async () => {
+    expect((await runStack(['restart', 'livekit'], env)).code).toBe(0);
+    await eventually(bothPagesPublishing, 'both pages back in the LiveKit room', 45_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nguest:\n${consoleTail(guest)}`);
+    });
+    await guest.page.locator('section[data-phase=conference]').waitFor({ timeout: 10_000 });
   });
 
   it('the last moderator leaves: the guest is back in the waiting area and out of the LiveKit room', async () => {

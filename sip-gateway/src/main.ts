@@ -198,6 +198,7 @@ await runService('sip-gateway', async (onStop) => {
   metrics.relays.list = () => calls.relayStats();
   metrics.relays.clock = () => relays.clock;
   if (mix instanceof AgentMix) metrics.mediaAgent.stats = () => mix.stats;
+  if (livekitBrowsers) metrics.livekitBrowsers.stats = () => livekitBrowsers.stats;
   onStop(async () => {
     calls.hangupAll('gateway stopping');
     await new Promise((r) => setTimeout(r, 200)); // let the BYEs leave

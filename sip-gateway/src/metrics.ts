@@ -17,6 +17,8 @@ export interface GatewayMetrics {
   };
   /** The LiveKit media agent's counters, when callers are on LiveKit. */
   mediaAgent: { stats: () => { agentStarts: number; agentExits: number; livekitDown: number } | undefined };
+  /** Browsers on LiveKit: tokens minted, pages removed because they were not admitted. */
+  livekitBrowsers: { stats: () => { tokens: number; intrudersRemoved: number } | undefined };
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -26,6 +28,19 @@ export function createMetrics(): GatewayMetrics {
     clock: () => ({ wakes: 0, lateWakes: 0, skippedFrames: 0 }),
   };
   const mediaAgent: GatewayMetrics['mediaAgent'] = { stats: () => undefined };
+  const livekitBrowsers: GatewayMetrics['livekitBrowsers'] = { stats: () => undefined };
+  new Gauge({
+    name: 'foyer_gateway_livekit_browsers',
+    help: 'Browsers on LiveKit since start: tokens (minted for admitted pages), intruders_removed (pages LiveKit saw join without being admitted)',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const st = livekitBrowsers.stats();
+      if (!st) return;
+      this.set({ what: 'tokens' }, st.tokens);
+      this.set({ what: 'intruders_removed' }, st.intrudersRemoved);
+    },
+  });
   new Gauge({
     name: 'foyer_gateway_media_agent',
     help: 'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw)',
@@ -84,6 +99,7 @@ export function createMetrics(): GatewayMetrics {
   return {
     relays,
     mediaAgent,
+    livekitBrowsers,
     registry,
     janusConnected: new Gauge({
       name: 'foyer_gateway_janus_connected',

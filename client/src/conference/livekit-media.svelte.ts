@@ -31,6 +31,9 @@ const SOURCES: Record<MediaSource | 'microphone', Track.Source> = {
   screen: Track.Source.ScreenShare,
 };
 
+/** Pauses before LiveKit's resume attempts after a lost connection (then the page starts anew). */
+const RESUME_DELAYS_MS = [0, 300, 1200, 2700];
+
 const feedSource = (source: Track.Source): MediaSource | null =>
   source === Track.Source.Camera ? 'camera' : source === Track.Source.ScreenShare ? 'screen' : null;
 
@@ -144,6 +147,9 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
       // The person's camera and microphone belong to LocalMedia, which stops them itself.
       stopLocalTrackOnUnpublish: false,
       disconnectOnPageLeave: true,
+      // LiveKit's own resume is tried for a few seconds only: a restarted server has forgotten
+      // the session, and a new connection with a fresh token (Disconnected below) is quicker.
+      reconnectPolicy: { nextRetryDelayInMs: ({ retryCount }) => RESUME_DELAYS_MS[retryCount] ?? null },
     });
     try {
       const grant = await this.tokens.send((rid) => ({ type: 'media.token', rid }));
