@@ -29,44 +29,42 @@ export function createMetrics(): GatewayMetrics {
   };
   const mediaAgent: GatewayMetrics['mediaAgent'] = { stats: () => undefined };
   const livekitBrowsers: GatewayMetrics['livekitBrowsers'] = { stats: () => undefined };
-  new Gauge({
-    name: 'foyer_gateway_livekit_browsers',
-    help: 'Browsers on LiveKit since start: tokens (minted for admitted pages), intruders_removed (pages LiveKit saw join without being admitted)',
-    labelNames: ['what'],
-    registers: [registry],
-    collect() {
+  // Counters kept elsewhere since start, read when scraped, one gauge each with a `what` label.
+  const counters = (name: string, help: string, read: () => Record<string, number> | undefined) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['what'],
+      registers: [registry],
+      collect() {
+        for (const [what, v] of Object.entries(read() ?? {})) this.set({ what }, v);
+      },
+    });
+  counters(
+    'foyer_gateway_livekit_browsers',
+    'Browsers on LiveKit since start: tokens (minted for admitted pages), intruders_removed (pages LiveKit saw join without being admitted)',
+    () => {
       const st = livekitBrowsers.stats();
-      if (!st) return;
-      this.set({ what: 'tokens' }, st.tokens);
-      this.set({ what: 'intruders_removed' }, st.intrudersRemoved);
+      return st && { tokens: st.tokens, intruders_removed: st.intrudersRemoved };
     },
-  });
-  new Gauge({
-    name: 'foyer_gateway_media_agent',
-    help: 'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw)',
-    labelNames: ['what'],
-    registers: [registry],
-    collect() {
+  );
+  counters(
+    'foyer_gateway_media_agent',
+    'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw)',
+    () => {
       const st = mediaAgent.stats();
-      if (!st) return;
-      this.set({ what: 'starts' }, st.agentStarts);
-      this.set({ what: 'exits' }, st.agentExits);
-      this.set({ what: 'livekit_down' }, st.livekitDown);
+      return st && { starts: st.agentStarts, exits: st.agentExits, livekit_down: st.livekitDown };
     },
-  });
+  );
   // The relays' frame clock: a loaded relay worker shows as late wake-ups and frames given up.
-  new Gauge({
-    name: 'foyer_gateway_media_clock',
-    help: 'The 20 ms media clock since start: wakes, late_wakes (a frame or more late), skipped_frames',
-    labelNames: ['what'],
-    registers: [registry],
-    collect() {
+  counters(
+    'foyer_gateway_media_clock',
+    'The 20 ms media clock since start: wakes, late_wakes (a frame or more late), skipped_frames',
+    () => {
       const st = relays.clock();
-      this.set({ what: 'wakes' }, st.wakes);
-      this.set({ what: 'late_wakes' }, st.lateWakes);
-      this.set({ what: 'skipped_frames' }, st.skippedFrames);
+      return { wakes: st.wakes, late_wakes: st.lateWakes, skipped_frames: st.skippedFrames };
     },
-  });
+  );
   // Calls and RTP packets are read from the live relays when scraped: nothing on the hot path.
   new Gauge({
     name: 'foyer_gateway_calls',
