@@ -123,6 +123,16 @@ describe('the conference page on LiveKit', () => {
     );
   });
 
+  it('who speaks comes from LiveKit: the moderator’s list shows the guest speaking', async () => {
+    // The guest's fake microphone says a sentence again and again; LiveKit's active speakers carry it.
+    await widget.locator('button[data-action=participants]').click();
+    await widget
+      .locator('[data-participant][data-speaking]', { hasText: 'Gerda Gast' })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    await widget.locator('button[data-action=participants]').click();
+  });
+
   it('a moderator’s mute is LiveKit’s: the microphone is gone and a modified page cannot publish it again', async () => {
     // A second guest on the socket who connects to LiveKit with its own token, publishing a tone.
     const rogue = await socketGuest('Robert Rogue');

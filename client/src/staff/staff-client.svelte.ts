@@ -49,6 +49,12 @@ export class StaffClient {
   readonly client: MatrixClient;
   readonly config: StaffConfig;
   private scheduled = false;
+  /**
+   * Renames the homeserver accepted that this client's sync has not brought yet, by room: shown
+   * at once (the person pressed Rename and the server said yes), until the room's state has the event.
+   */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- read on rebuild (version), not itself reactive
+  private readonly renamed = new Map<string, { name: string; eventId: string }>();
 
   constructor(client: MatrixClient, config: StaffConfig) {
     this.client = client;
@@ -128,10 +134,21 @@ export class StaffClient {
     return personName(userId, display && display !== userId ? display : null, this.config.serverName);
   }
 
+  /** Renames a room; the new name shows as soon as the homeserver accepted it. */
+  async rename(roomId: string, name: string): Promise<void> {
+    const { event_id: eventId } = await this.client.setRoomName(roomId, name);
+    this.renamed.set(roomId, { name, eventId });
+    this.schedule();
+  }
+
   roomName(room: Room): string {
     // The name from the state itself: matrix-js-sdk recalculates room.name after the state event
     // is applied and the view has been rebuilt, so a rename could stay unseen until another event.
-    const explicit = room.currentState.getStateEvents(EventType.RoomName, '')?.getContent<{ name?: unknown }>().name;
+    const state = room.currentState.getStateEvents(EventType.RoomName, '');
+    const renamed = this.renamed.get(room.roomId);
+    if (renamed && state?.getId() === renamed.eventId) this.renamed.delete(room.roomId);
+    else if (renamed) return renamed.name;
+    const explicit = state?.getContent<{ name?: unknown }>().name;
     if (typeof explicit === 'string' && explicit.trim()) return explicit;
     const partner = this.isGroup(room) ? undefined : this.directPartner(room.roomId);
     if (partner) return this.nameOf(partner, room);
