@@ -21,6 +21,8 @@ export interface LivekitKeys {
   apiSecret: string;
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export const SAMPLE_RATE = 48_000;
 /** The tone's amplitude, as a share of full scale (RMS of a sine: amplitude / √2). */
 export const TONE_AMPLITUDE = 0.3;
@@ -69,8 +71,17 @@ export async function publishTone(room: Room, hz: number): Promise<Tone> {
   return {
     async stop() {
       running = false;
-      await loop.catch(() => undefined);
+      // captureFrame waits while the source's queue is full, and a room that lost its connection
+      // may never drain it: closing the source ends the wait.
+      const ended = await Promise.race([
+        loop.then(
+          () => true,
+          () => true,
+        ),
+        sleep(2000).then(() => false),
+      ]);
       await source.close();
+      if (!ended) await Promise.race([loop.catch(() => undefined), sleep(2000)]);
     },
   };
 }
