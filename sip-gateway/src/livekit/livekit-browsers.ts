@@ -122,8 +122,8 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
       }
     } else if (++this.failures >= HEALTH_FAILURES_FOR_DOWN && this.up) {
       this.up = false;
-      // Pages lost their connections with it; they come back once it is here again.
-      for (const m of this.admitted.values()) m.forget();
+      // The conferences forget their pages' media on 'down' (manager → browserMediaLost); the
+      // pages come back with new tokens once LiveKit is here again.
       this.o.log.error({ url: this.o.url }, 'LiveKit unreachable: browsers wait until it is back');
       this.emit('down');
     }
