@@ -645,7 +645,21 @@ func (cl *caller) connect() {
 		}
 		var room *lksdk.Room
 		cb := lksdk.NewRoomCallback()
-		cb.OnReconnecting = func() { cl.a.kickHealth() }
+		// Reconnecting: the signal or media connection broke (e.g. the node hosting the room died);
+		// the SDK resumes, or connects anew and lands on another node. The gateway holds the caller
+		// meanwhile.
+		cb.OnReconnecting = func() {
+			cl.a.kickHealth()
+			if cl.isRoom(&room) {
+				cl.a.emit(map[string]any{"event": "caller_reconnecting", "caller": cl.id})
+			}
+		}
+		cb.OnReconnected = func() {
+			if cl.isRoom(&room) {
+				log.Info("caller reconnected", "caller", cl.id)
+				cl.a.emit(map[string]any{"event": "caller_connected", "caller": cl.id})
+			}
+		}
 		cb.OnTrackMuted = func(pub lksdk.TrackPublication, p lksdk.Participant) {
 			if _, local := p.(*lksdk.LocalParticipant); local && !cl.muted.Load() {
 				cl.muted.Store(true) // muted server-side (moderator): keep it out of the local mix too
@@ -720,6 +734,14 @@ func (cl *caller) connect() {
 		cl.a.emit(map[string]any{"event": "caller_connected", "caller": cl.id})
 		return
 	}
+}
+
+// isRoom tells whether *r is the caller's current room connection (callbacks of an old one are
+// ignored); *r is written under cl.lk, so it is read there too.
+func (cl *caller) isRoom(r **lksdk.Room) bool {
+	cl.lk.Lock()
+	defer cl.lk.Unlock()
+	return *r != nil && cl.room == *r
 }
 
 // dropRoom disconnects the caller's participant (LiveKit went away), keeping the caller.

@@ -266,6 +266,46 @@ describe('a caller’s trouble in the mix', () => {
     expect(hungUp).toBe('conference not available');
   });
 
+  it('a leg that lost its room (its media node died) hears hold music until it is back; the others stay in', async () => {
+    const { c, phone, mix, reports } = setup({ moderatorRequired: false });
+    const a = phone('a');
+    const b = phone('b');
+    await c.addPhone(a.p);
+    await c.addPhone(b.p);
+    const heardBefore = a.relay.heard.length;
+    await c.legInterrupted('a');
+    await c.legInterrupted('a'); // the agent may say it twice
+    expect(a.relay.mode).toBe('lobby');
+    expect(a.relay.background).toBe('hold');
+    expect(a.relay.heard.at(-1)).toBe('on-hold');
+    expect(b.relay.mode).toBe('mix');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reports.at(-1)?.status).toBe('running');
+    await c.legRestored('a');
+    expect(a.relay.mode).toBe('mix');
+    expect(a.relay.background).toBeUndefined();
+    expect(a.relay.heard.length, 'only the on-hold prompt: no second join chime').toBe(heardBefore + 1);
+    expect(mix.joined, 'the same leg: the media plane rejoined it').toEqual(['a', 'b']);
+    await c.legRestored('a'); // nothing more
+    expect(a.relay.heard.length).toBe(heardBefore + 1);
+  });
+
+  it('a caller interrupted while the conference stops and starts again stays on hold until the leg is back', async () => {
+    const { c, phone } = setup({ moderatorRequired: true });
+    const m = phone('m', true);
+    const a = phone('a');
+    await c.addPhone(m.p);
+    await c.addPhone(a.p);
+    expect(a.relay.mode).toBe('mix');
+    await c.legInterrupted('a');
+    await c.removePhone('m', 'bye'); // the last moderator leaves…
+    await c.addPhone(phone('m2', true).p); // …and another comes: the conference runs again
+    expect(c.status).toBe('running');
+    expect(a.relay.mode, 'still without its room').toBe('lobby');
+    await c.legRestored('a');
+    expect(a.relay.mode).toBe('mix');
+  });
+
   it('a mute by the media plane (LiveKit’s room service) holds like a moderator’s, and the caller hears it', async () => {
     const { c, phone } = setup({ moderatorRequired: false });
     const a = phone('a');

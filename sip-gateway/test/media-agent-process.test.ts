@@ -100,20 +100,29 @@ describe('AgentMix', () => {
     await expect(m.join(join)).rejects.toThrow('not available');
   });
 
-  it('passes on a joined caller’s failure and a mute by LiveKit, not those of callers it does not have', async () => {
+  it('passes on a joined caller’s failure, interruption, return and a mute by LiveKit, not those of callers it does not have', async () => {
     const m = mix();
     await m.start();
     await m.join(join);
-    const failed: string[] = [];
+    const seen: string[] = [];
     const muted: [string, boolean][] = [];
-    m.on('legFailed', (id) => failed.push(id));
+    m.on('legFailed', (id) => seen.push(`failed ${id}`));
+    m.on('legInterrupted', (id) => seen.push(`interrupted ${id}`));
+    m.on('legRestored', (id) => seen.push(`restored ${id}`));
     m.on('mutedByMediaPlane', (id, on) => muted.push([id, on]));
     const agent = (m as unknown as { agent: AgentProcess }).agent;
+    const emit = (event: Record<string, unknown>) => agent.request('emit', { event });
     for (const caller of ['p1', 'stranger']) {
-      await agent.request('emit', { event: { event: 'caller_failed', caller, reason: 'could not connect' } });
-      await agent.request('emit', { event: { event: 'caller_muted', caller, muted: true } });
+      await emit({ event: 'caller_failed', caller, reason: 'could not connect' });
+      await emit({ event: 'caller_muted', caller, muted: true });
+      // Removed by the server: not rejoining, so no interruption (the conference hears of it otherwise).
+      await emit({ event: 'caller_disconnected', caller, reason: 'removed', rejoining: false });
+      await emit({ event: 'caller_disconnected', caller, reason: 'signal closed', rejoining: true });
+      await emit({ event: 'caller_connected', caller });
+      await emit({ event: 'caller_reconnecting', caller }); // the SDK resumes or connects anew
+      await emit({ event: 'caller_connected', caller });
     }
-    expect(failed).toEqual(['p1']);
+    expect(seen).toEqual(['failed p1', 'interrupted p1', 'restored p1', 'interrupted p1', 'restored p1']);
     expect(muted).toEqual([['p1', true]]);
   });
 

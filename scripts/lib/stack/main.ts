@@ -402,8 +402,8 @@ async function main(): Promise<number> {
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   --media          single: one LiveKit node (the default); cluster: two LiveKit nodes sharing a
                    Redis (kept for later ups; switch after scripts/stack down)
-  --plane          the conferences' media plane: janus (the default) or livekit (browsers in the
-                   group's LiveKit room, callers through the media agent); kept
+  --plane          the conferences' media plane: livekit (the default: browsers in the group's
+                   LiveKit room, callers through the media agent) or janus; kept
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
   FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);

@@ -330,6 +330,36 @@ export class Conference extends EventEmitter<{ changed: [] }> {
   }
 
   /**
+   * One caller's leg lost its room for a while (the media node hosting it died; the media plane
+   * joins it again, on another node): hold music meanwhile, as when the whole plane is gone.
+   */
+  legInterrupted(id: string): Promise<void> {
+    return this.serial(async () => {
+      const p = this.phones.get(id);
+      if (!p?.leg || p.interrupted) return;
+      p.interrupted = true;
+      this.d.log.warn(
+        { roomId: this.roomId, participant: id },
+        'caller’s mix leg lost its room: on hold until it is back',
+      );
+      if (p.relay.mode === 'mix') this.toLobby(p, 'on-hold');
+      this.scheduleReport();
+    });
+  }
+
+  /** The interrupted leg is in the room again: back into the conference if it runs. */
+  legRestored(id: string): Promise<void> {
+    return this.serial(async () => {
+      const p = this.phones.get(id);
+      if (!p?.interrupted) return;
+      p.interrupted = false;
+      this.d.log.info({ roomId: this.roomId, participant: id }, 'caller’s mix leg back in its room');
+      if (this.started && p.leg) await this.toMix(p, { again: true, back: true });
+      this.scheduleReport();
+    });
+  }
+
+  /**
    * One caller's leg stopped working (LiveKit never took the caller): it leaves the mix and
    * joins again, at most `MAX_REJOINS` times per call; then the caller hears why and is let go.
    */
@@ -535,8 +565,12 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     p.relay.play(this.d.prompts.get(prompt), { loop: false });
   }
 
-  /** `again`: the caller was in the mix a moment ago (a failed leg joined anew): no chime, no "has joined". */
-  private async toMix(p: PhoneParticipant, o: { again?: boolean } = {}): Promise<void> {
+  /**
+   * `again`: the caller was in the mix a moment ago (a failed leg joined anew): no chime, no "has
+   * joined"; `back`: from hold music after an interruption (the music stops). A leg whose room is
+   * gone for now stays on hold until it is back (legRestored).
+   */
+  private async toMix(p: PhoneParticipant, o: { again?: boolean; back?: boolean } = {}): Promise<void> {
     if (!p.leg) {
       const leg = await this.d.mix.join({
         roomId: this.roomId,
@@ -553,7 +587,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       p.leg = leg;
       p.relay.setMix(leg.remote);
     }
+    if (p.interrupted) return;
     p.relay.mode = 'mix';
+    if (o.back) p.relay.stopPlayback({ music: true });
     if (o.again) return;
     p.relay.stopPlayback({ music: true });
     p.relay.play(this.d.prompts.get('join'), { loop: false });
@@ -581,6 +617,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     const leg = p.leg;
     if (!leg) return;
     p.leg = undefined;
+    p.interrupted = false;
     p.relay.setMix(undefined);
     await leg.leave();
   }

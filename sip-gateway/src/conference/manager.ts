@@ -23,6 +23,8 @@ export class ConferenceManager {
     });
     // One caller's trouble in the mix: the conference they are in acts on it.
     deps.mix.on('legFailed', (id) => void this.withPhone(id, (c) => c.rejoinMix(id)));
+    deps.mix.on('legInterrupted', (id) => void this.withPhone(id, (c) => c.legInterrupted(id)));
+    deps.mix.on('legRestored', (id) => void this.withPhone(id, (c) => c.legRestored(id)));
     deps.mix.on('mutedByMediaPlane', (id, muted) => void this.withPhone(id, (c) => c.mutedByMediaPlane(id, muted)));
     deps.browsers.on('down', () => {
       for (const c of this.conferences.values()) void c.browserMediaLost();

@@ -32,6 +32,13 @@ export interface CallerMixEvents {
   up: [];
   /** One caller's leg stopped working while the mix stayed (it should be joined again). */
   legFailed: [participantId: string];
+  /**
+   * One caller's leg lost the media plane's room for a while (its media server died; the media
+   * plane is joining it again by itself): the caller hears hold music until 'legRestored'.
+   */
+  legInterrupted: [participantId: string];
+  /** The leg is in the room again. */
+  legRestored: [participantId: string];
   /** The media plane muted or unmuted a caller itself (LiveKit's room service: a moderator elsewhere). */
   mutedByMediaPlane: [participantId: string, muted: boolean];
 }

@@ -37,6 +37,8 @@ export interface PhoneParticipant {
   leg?: MixLeg;
   /** How often the caller's leg failed and was joined again (conference.rejoinMix). */
   rejoins?: number;
+  /** The leg lost the media plane's room and is rejoining (conference.legInterrupted): on hold meanwhile. */
+  interrupted?: boolean;
   joinedAt: number;
 }
 

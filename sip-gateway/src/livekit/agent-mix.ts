@@ -165,9 +165,17 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
         return;
       case 'caller_disconnected':
         log.warn({ participant: e.caller, reason: e.reason, rejoining: e.rejoining }, 'caller left the LiveKit room');
+        // Rejoining: the room's node went away (the agent joins the caller again, maybe on another node).
+        if (e.rejoining && this.legs.has(e.caller)) this.emit('legInterrupted', e.caller);
+        return;
+      case 'caller_reconnecting':
+        // The connection broke (the room's node died?): the SDK resumes or connects anew.
+        log.warn({ participant: e.caller }, 'caller reconnecting to the LiveKit room');
+        if (this.legs.has(e.caller)) this.emit('legInterrupted', e.caller);
         return;
       case 'caller_connected':
         log.debug({ participant: e.caller }, 'caller in the LiveKit room');
+        if (this.legs.has(e.caller)) this.emit('legRestored', e.caller);
         return;
       case 'caller_muted':
         // Someone with LiveKit's room service muted the caller (the gateway's own mutes come back too).

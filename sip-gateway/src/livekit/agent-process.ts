@@ -9,6 +9,7 @@ import { z } from 'zod';
 /** What the agent reports unasked (media-agent/README.md, "Events"). */
 export const agentEventSchema = z.discriminatedUnion('event', [
   z.object({ event: z.literal('caller_connected'), caller: z.string() }),
+  z.object({ event: z.literal('caller_reconnecting'), caller: z.string() }),
   z.object({ event: z.literal('caller_failed'), caller: z.string(), reason: z.string() }),
   z.object({
     event: z.literal('caller_disconnected'),
