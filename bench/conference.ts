@@ -1,15 +1,20 @@
 // Conference benchmark against a running local stack (scripts/stack up; FOYER_STACK_DIR picks
 // another stack folder):
 //   npm run bench:conference -- [--callers 50] [--probes 4] [--rate 12] [--baseline 5] [--steady 10]
+//     [--browsers 0] [--load-amplitude 250]
 // One group's conference, a moderator connected: P probe callers (bench/lib/probe.ts; half at
 // 20 ms packets, half at 30 ms) each send a 100 ms burst of their own tone once a second and
 // listen for everyone else's; then N sipp load callers (half 20 ms, half 30 ms, a tone pcap
 // each) join at --rate per second. Meanwhile a member sends a chat message every 200 ms in
 // *another* group, timed until it reaches a guest of that group on the conference WebSocket.
+// On the LiveKit plane, --browsers K guests join as pages do (bench/lib/browser.ts: rtc-node,
+// subscribed to everything), each publishing a quiet tone the callers should hear; the first
+// also judges the probes' bursts as a browser hears them.
 // Reported per phase (probes alone, the join burst, all callers in): share of bursts heard
 // (by packet time of sender and receiver), mouth-to-ear p50/p95, chat latency p50/p99, CPU of
-// gateway, Janus, bridge and Synapse; call setup of the load callers; RSS of bridge + gateway
-// before and after. Audio counts as heard only by the tone's energy at the other side.
+// gateway, the media plane (Janus, or the media agent and LiveKit), bridge and Synapse; call
+// setup of the load callers; RSS of bridge + gateway before and after. Audio counts as heard
+// only by the tone's energy at the other side.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +27,8 @@ import { ANSWERED, EXPECT_BYE, freePort, infoKeys, INVITE, runSipp, scenario } f
 import type { StackInfo } from '../tests/helpers/stack.ts';
 import { matchBursts, onsets, percentile, probeFrequencies } from './lib/measure.ts';
 import { ProbeCaller } from './lib/probe.ts';
+import { BenchBrowser } from './lib/browser.ts';
+import { dispose } from '@livekit/rtc-node';
 import {
   cpuSeconds,
   gatewayMetrics,
@@ -42,10 +49,13 @@ const { values: opt } = parseArgs({
     steady: { type: 'string', default: '10' },
     'chat-interval': { type: 'string', default: '200' },
     settle: { type: 'string', default: '10' },
+    browsers: { type: 'string', default: '0' },
+    'load-amplitude': { type: 'string', default: '250' },
   },
 });
 const N = Number(opt.callers);
 const P = Number(opt.probes);
+const K = Number(opt.browsers);
 const RATE = Number(opt.rate);
 const CHAT_MS = Number(opt['chat-interval']);
 if (RATE > 13)
@@ -55,12 +65,18 @@ if (P < 2) throw new Error('--probes must be at least 2: each probe is judged by
 const SERVICE = '4999112341660';
 const PERIOD_MS = 1000;
 const BURST_MS = 100;
-/** The load callers' tones (20 ms callers, 30 ms callers), quiet: N of them are summed in the mix. */
+/**
+ * The load callers' tones (20 ms callers, 30 ms callers), quiet (--load-amplitude, default 250 ≈ −42
+ * dBov: above the media agent's silence threshold, so every load caller talks): N of them are
+ * summed in the mix. 0: digital silence, what most callers of a real conference send.
+ */
 const LOAD = [
   { ptimeMs: 20, hz: 313 },
   { ptimeMs: 30, hz: 487 },
 ] as const;
-const LOAD_AMPLITUDE = 250;
+const LOAD_AMPLITUDE = Number(opt['load-amplitude']);
+/** The browsers' tone: above the probes' band, louder than a load caller, far below a probe's burst. */
+const BROWSER = { hz: 2900, amplitude: 0.03 } as const;
 
 const info: StackInfo = loadStack();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,7 +97,17 @@ const phaseOf = (t: number): Phase | undefined =>
     return start !== undefined && t >= start && (end === undefined || t < end);
   });
 
-const SERVICES: Service[] = ['sip-gateway', 'janus', 'bridge', 'synapse'];
+/** The stack's media plane, from the gateway's health. */
+async function planeOf(): Promise<'janus' | 'livekit'> {
+  const res = await fetch(`${info.gatewayUrl}/health`, { signal: AbortSignal.timeout(5000) });
+  const health = (await res.json()) as { browsers?: { plane?: 'janus' | 'livekit' } };
+  return health.browsers?.plane ?? 'janus';
+}
+const PLANE = await planeOf();
+if (K > 0 && PLANE !== 'livekit')
+  throw new Error('--browsers needs the LiveKit plane (scripts/stack up --plane livekit)');
+const MEDIA: Service[] = PLANE === 'livekit' ? ['media-agent', 'livekit'] : ['janus'];
+const SERVICES: Service[] = ['sip-gateway', ...MEDIA, 'bridge', 'synapse'];
 const cpuAt: Partial<Record<Phase | 'end', Record<Service, number>>> = {};
 const cpuNow = () => Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(s)])) as Record<Service, number>;
 function mark(p: Phase | 'end'): void {
@@ -100,9 +126,19 @@ async function sendChat(user: TestUser, roomId: string, body: string): Promise<v
   if (!res.ok) throw new Error(`chat send: ${res.status}`);
 }
 
+/** The guest link's token of a group with guest access. */
+async function joinTokenOf(owner: TestUser, roomId: string): Promise<string> {
+  const conf = await stateOf<{ join_url?: string }>(info, owner, roomId, 'org.foyer.conference');
+  const token = conf?.join_url?.split('/join/')[1];
+  if (!token) throw new Error(`${roomId} has no guest link`);
+  return token;
+}
+
 async function main(): Promise<void> {
   console.log(`Foyer conference benchmark — ${machine()}`);
-  console.log(`stack: ${stackDir} (${info.db}); sipp, the probes and the stack share the machine\n`);
+  console.log(
+    `stack: ${stackDir} (${info.db}, media plane ${PLANE}); sipp, the probes${K ? ', the browsers' : ''} and the stack share the machine\n`,
+  );
   const rssBefore = { bridge: rssMb('bridge'), gateway: rssMb('sip-gateway') };
 
   // The conference: a group with guest access, its moderator in.
@@ -116,9 +152,7 @@ async function main(): Promise<void> {
   const other = await groupWithGuestAccess(info, owner, 'Benchmark chat');
   const otherModerator = await ConferenceClient.asMember(info, owner, other.roomId);
   otherModerator.send({ type: 'join' });
-  const conf = await stateOf<{ join_url?: string }>(info, owner, other.roomId, 'org.foyer.conference');
-  const token = conf?.join_url?.split('/join/')[1];
-  if (!token) throw new Error('the chat group has no guest link');
+  const token = await joinTokenOf(owner, other.roomId);
   const guest = await ConferenceClient.open(info);
   guest.send({ type: 'hello', auth: { kind: 'guest', token, name: 'Bench guest' } });
   await guest.next((m) => m.type === 'welcome');
@@ -146,11 +180,8 @@ async function main(): Promise<void> {
   if (!warmed()) throw new Error('the guest of the other group got no chat within 30 s');
 
   // Probe callers, alternating 20 and 30 ms.
-  const freqs = probeFrequencies(
-    P,
-    LOAD.map((l) => l.hz),
-  );
-  const listen = [...freqs, ...LOAD.map((l) => l.hz)];
+  const freqs = probeFrequencies(P, [...LOAD.map((l) => l.hz), BROWSER.hz]);
+  const listen = [...freqs, ...LOAD.map((l) => l.hz), ...(K ? [BROWSER.hz] : [])];
   const probes: ProbeCaller[] = [];
   for (let i = 0; i < P; i++) {
     const p = new ProbeCaller({
@@ -168,6 +199,7 @@ async function main(): Promise<void> {
   }
   const sippDir = mkdtempSync(join(tmpdir(), 'bench-conf-'));
   const loads: Promise<{ code: number; output: string; errors: string; rtts: number[] }>[] = [];
+  const browsers: BenchBrowser[] = [];
   try {
     await Promise.all(
       probes.map(async (p) => {
@@ -192,7 +224,20 @@ async function main(): Promise<void> {
     }
     const inMix = (s: { participants: { kind: string; waiting: boolean }[] }) =>
       s.participants.filter((x) => x.kind === 'phone' && !x.waiting).length;
-    await moderator.state((s) => inMix(s) >= P, 30_000);
+    const probesIn = await moderator.state((s) => inMix(s) >= P, 30_000);
+    if (K) {
+      // The browsers, once the probes are in: each speaks; the first listens to every probe.
+      const mainToken = await joinTokenOf(owner, roomId);
+      for (let i = 0; i < K; i++) browsers.push(await BenchBrowser.join(info, mainToken, `Bench browser ${i + 1}`));
+      for (const b of browsers) await b.speak(BROWSER.hz, BROWSER.amplitude);
+      for (const [i, p] of probes.entries()) {
+        // A probe's masked number ends in its own three digits (callerId +4930777000i).
+        const x = probesIn.participants.find((x) => x.kind === 'phone' && x.name.endsWith(`00${i}`));
+        if (!x?.media) throw new Error(`probe ${i}: no LiveKit identity in the conference state`);
+        await browsers[0]!.listenTo(x.media, p.o.toneHz);
+      }
+      await moderator.state((s) => s.participants.filter((x) => x.kind !== 'phone' && !x.waiting).length > K, 30_000);
+    }
     probes.forEach((p, i) => p.startBursts({ periodMs: PERIOD_MS, offsetMs: (i * PERIOD_MS) / P, burstMs: BURST_MS }));
     await sleep(PERIOD_MS); // bursts start at the next period boundary
 
@@ -282,6 +327,7 @@ ${EXPECT_BYE(holdCapS * 1000)}`,
     for (const p of probes) p.stopBursts();
     await sleep(PERIOD_MS + 200); // the last bursts' arrival
     const probeLag = Math.max(...probes.map((p) => p.maxSendLagMs));
+    for (const b of browsers) await b.close();
 
     // Hang up: the probes, then every load caller (the moderator removes them; sipp answers the BYE).
     await Promise.all(probes.map((p) => p.hangup()));
@@ -301,6 +347,7 @@ ${EXPECT_BYE(holdCapS * 1000)}`,
     report({
       probes,
       freqs,
+      browserHeard: browsers[0]?.heard,
       chatSent,
       chatLatency,
       chatErrors,
@@ -319,13 +366,17 @@ ${EXPECT_BYE(holdCapS * 1000)}`,
     for (const p of probes) await p.hangup(500).catch(() => undefined);
     await Promise.allSettled(loads);
     rmSync(sippDir, { recursive: true, force: true });
+    for (const b of browsers) await b.close();
     await Promise.all([moderator.close(), otherModerator.close(), guest.close()]);
+    if (K) await dispose();
   }
 }
 
 interface Results {
   probes: ProbeCaller[];
   freqs: number[];
+  /** What the first browser heard of each probe's tone (LiveKit plane with --browsers). */
+  browserHeard: Map<number, number[]> | undefined;
   chatSent: Map<string, number>;
   chatLatency: Map<string, number>;
   chatErrors: string[];
@@ -424,6 +475,7 @@ function report(r: Results): void {
       console.log(`     load callers in the mix the probes hear: ${shares.join(', ')}`);
     }
   }
+  if (r.browserHeard) reportBrowsers(probes, r.browserHeard);
   // The detector's check: onsets of a probe's tone that no burst of it explains (a prompt, an
   // announcement, noise taken for the tone) — a few at most, or the shares above mean little.
   let all = 0;
@@ -462,6 +514,13 @@ function report(r: Results): void {
     if (!a || !b) continue;
     const cells = SERVICES.map((s) => `${s} ${fmt((100 * (b[s] - a[s])) / secs)} %`);
     console.log(`   ${PHASE_LABEL[phase]} (${fmt(secs, 1)} s): ${cells.join(', ')}`);
+    if (phase === 'steady') {
+      // Per caller once all are in: the gateway (SIP, relays) and the media plane together.
+      const share = (list: Service[]) => list.reduce((x, s) => x + (100 * (b[s] - a[s])) / secs, 0) / (N + P);
+      console.log(
+        `     per caller: gateway ${fmt(share(['sip-gateway']), 3)} %, media plane (${MEDIA.join(' + ')}) ${fmt(share(MEDIA), 3)} %`,
+      );
+    }
   }
   console.log('');
 
@@ -472,6 +531,34 @@ function report(r: Results): void {
   );
   console.log(`   calls still in the mix after the clean-up: ${r.leftAfter}`);
   console.log(`\n   ${machine()} (at the end)`);
+}
+
+/** Audio between callers and browsers: the probes' bursts at the first browser, the browsers' tone at the probes. */
+function reportBrowsers(probes: ProbeCaller[], heard: Map<number, number[]>): void {
+  console.log(
+    `   browsers (${K}, rtc-node; the first judges the probes' bursts in 20 ms windows every 10 ms of playout):`,
+  );
+  for (const phase of PHASES) {
+    let sent = 0;
+    let got = 0;
+    const lat: number[] = [];
+    for (const p of probes) {
+      const sends = p.burstsSent.filter((t) => phaseOf(t) === phase);
+      const m = matchBursts(sends, onsets(heard.get(p.o.toneHz) ?? [], 300), PERIOD_MS);
+      sent += m.sent;
+      got += m.heard;
+      lat.push(...m.latencies.filter((x): x is number => x !== undefined));
+    }
+    let hit = 0;
+    let all = 0;
+    for (const p of probes) {
+      all += p.arrivals.filter((t) => phaseOf(t) === phase).length;
+      hit += (p.heard.get(BROWSER.hz) ?? []).filter((t) => phaseOf(t) === phase).length;
+    }
+    console.log(
+      `     ${PHASE_LABEL[phase]}: a browser heard ${got}/${sent} probe bursts (${sent ? fmt((100 * got) / sent) : '—'} %), mouth-to-ear p50 ${fmt(percentile(lat, 50))} ms, p95 ${fmt(percentile(lat, 95))} ms; the probes hear the browsers' ${BROWSER.hz} Hz in ${all ? fmt((100 * hit) / all) : '—'} % of packets`,
+    );
+  }
 }
 
 main().then(

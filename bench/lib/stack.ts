@@ -21,9 +21,32 @@ export function loadStack(): StackInfo {
   }
 }
 
-export type Service = 'bridge' | 'sip-gateway' | 'janus' | 'synapse';
+export type Service = 'bridge' | 'sip-gateway' | 'janus' | 'livekit' | 'media-agent' | 'synapse';
+
+/** The parent pid and command name of a process, from /proc/<pid>/stat. */
+function statOf(pid: string): { ppid: string; comm: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return { comm, ppid: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The gateway's media agent: a descendant of the gateway's process named foyer-media-agent. */
+function mediaAgentPid(): string {
+  const gateway = pid('sip-gateway');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || !statOf(entry)?.comm.startsWith('foyer-media-age')) continue; // comm: 15 chars
+    for (let p = statOf(entry)?.ppid, hops = 0; p && p !== '0' && hops < 10; p = statOf(p)?.ppid, hops++)
+      if (p === gateway) return entry;
+  }
+  throw new Error('no media agent under the gateway (is it on the LiveKit plane?)');
+}
 
 function pid(name: Service): string {
+  if (name === 'media-agent') return mediaAgentPid();
   return readFileSync(join(stackDir, 'run', `${name}.pid`), 'utf8').trim();
 }
 

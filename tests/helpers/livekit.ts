@@ -49,8 +49,8 @@ export interface Tone {
   stop(): Promise<void>;
 }
 
-/** Publish a sine of `hz` as the participant's microphone, fed in real time in 10 ms frames. */
-export async function publishTone(room: Room, hz: number): Promise<Tone> {
+/** Publish a sine of `hz` (`amplitude`: share of full scale) as the participant's microphone, fed in real time in 10 ms frames. */
+export async function publishTone(room: Room, hz: number, amplitude = TONE_AMPLITUDE): Promise<Tone> {
   const source = new AudioSource(SAMPLE_RATE, 1, 200);
   const track = LocalAudioTrack.createAudioTrack('tone', source);
   const participant = room.localParticipant;
@@ -63,7 +63,7 @@ export async function publishTone(room: Room, hz: number): Promise<Tone> {
     while (running) {
       const data = new Int16Array(n);
       for (let i = 0; i < n; i++)
-        data[i] = Math.round(TONE_AMPLITUDE * 32767 * Math.sin(2 * Math.PI * hz * ((phase + i) / SAMPLE_RATE)));
+        data[i] = Math.round(amplitude * 32767 * Math.sin(2 * Math.PI * hz * ((phase + i) / SAMPLE_RATE)));
       phase += n;
       await source.captureFrame(new AudioFrame(data, SAMPLE_RATE, 1, n)); // waits while its queue is full
     }
