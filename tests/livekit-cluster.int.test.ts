@@ -18,7 +18,7 @@ import { startTonePhone, type Baresip } from './helpers/baresip.ts';
 import { consoleTail, openBrowser, type TestBrowser } from './helpers/browser.ts';
 import { ConferenceClient, type StateMessage } from './helpers/conference.ts';
 import { joinRoom, listen, publishTone, remoteAudio, TONE_AMPLITUDE } from './helpers/livekit.ts';
-import { eventually, groupWithGuestAccess, newUser, stateOf, type TestUser } from './helpers/matrix.ts';
+import { eventually, groupWithGuestAccess, metricValue, newUser, stateOf, type TestUser } from './helpers/matrix.ts';
 import { ROOT, runStack, type StackInfo } from './helpers/stack.ts';
 
 // Below Linux's ephemeral range (from 32768) and apart from every other stack and port range of
@@ -257,6 +257,10 @@ describe('LiveKit cluster: two nodes on one Redis', () => {
     const track = await remoteAudio(listener, callerIdentity(victim.caller, info.serverName), 15_000);
     const heard = await listen(track, victim.toneHz, 1500, 20_000);
     expect(heard.toneShare, 'the caller heard in the room again').toBeGreaterThan(0.5);
+    const metrics = await (
+      await fetch(`${info.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${info.internalApiSecret}` } })
+    ).text();
+    expect(metricValue(metrics, 'foyer_gateway_media_agent', { what: 'legs_interrupted' })).toBeGreaterThanOrEqual(1);
 
     // The other conference never noticed: its caller never waited, page and caller still in.
     const otherStates = other.moderator.messages.slice(otherSince).filter((m): m is StateMessage => m.type === 'state');

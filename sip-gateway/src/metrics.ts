@@ -16,7 +16,9 @@ export interface GatewayMetrics {
     clock: () => { wakes: number; lateWakes: number; skippedFrames: number };
   };
   /** The LiveKit media agent's counters, when callers are on LiveKit. */
-  mediaAgent: { stats: () => { agentStarts: number; agentExits: number; livekitDown: number } | undefined };
+  mediaAgent: {
+    stats: () => { agentStarts: number; agentExits: number; livekitDown: number; legsInterrupted: number } | undefined;
+  };
   /** Browsers on LiveKit: tokens minted, pages removed because they were not admitted. */
   livekitBrowsers: { stats: () => { tokens: number; intrudersRemoved: number } | undefined };
 }
@@ -50,10 +52,17 @@ export function createMetrics(): GatewayMetrics {
   );
   counters(
     'foyer_gateway_media_agent',
-    'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw)',
+    'The LiveKit media agent since start: starts, exits, livekit_down (outages it saw), legs_interrupted (callers whose room connection broke, e.g. its node died)',
     () => {
       const st = mediaAgent.stats();
-      return st && { starts: st.agentStarts, exits: st.agentExits, livekit_down: st.livekitDown };
+      return (
+        st && {
+          starts: st.agentStarts,
+          exits: st.agentExits,
+          livekit_down: st.livekitDown,
+          legs_interrupted: st.legsInterrupted,
+        }
+      );
     },
   );
   // The relays' frame clock: a loaded relay worker shows as late wake-ups and frames given up.

@@ -123,6 +123,7 @@ describe('AgentMix', () => {
       await emit({ event: 'caller_connected', caller });
     }
     expect(seen).toEqual(['failed p1', 'interrupted p1', 'restored p1', 'interrupted p1', 'restored p1']);
+    expect(m.stats.legsInterrupted).toBe(2);
     expect(muted).toEqual([['p1', true]]);
   });
 

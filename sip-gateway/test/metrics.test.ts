@@ -12,12 +12,13 @@ describe('gateway metrics', () => {
     expect(text).not.toMatch(/foyer_gateway_media_agent\{/);
     expect(metricValue(text, 'foyer_gateway_media_clock', { what: 'wakes' })).toBe(0);
     m.livekitBrowsers.stats = () => ({ tokens: 3, intrudersRemoved: 1 });
-    m.mediaAgent.stats = () => ({ agentStarts: 2, agentExits: 1, livekitDown: 4 });
+    m.mediaAgent.stats = () => ({ agentStarts: 2, agentExits: 1, livekitDown: 4, legsInterrupted: 3 });
     m.relays.clock = () => ({ wakes: 50, lateWakes: 2, skippedFrames: 1 });
     text = await m.registry.metrics();
     expect(metricValue(text, 'foyer_gateway_livekit_browsers', { what: 'tokens' })).toBe(3);
     expect(metricValue(text, 'foyer_gateway_livekit_browsers', { what: 'intruders_removed' })).toBe(1);
     expect(metricValue(text, 'foyer_gateway_media_agent', { what: 'livekit_down' })).toBe(4);
+    expect(metricValue(text, 'foyer_gateway_media_agent', { what: 'legs_interrupted' })).toBe(3);
     expect(metricValue(text, 'foyer_gateway_media_clock', { what: 'late_wakes' })).toBe(2);
   });
 });

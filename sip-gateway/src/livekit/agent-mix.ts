@@ -44,8 +44,8 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
   private restartTimer: NodeJS.Timeout | undefined;
   /** Legs joined on the current agent, by caller: a new agent has none of them. */
   private readonly legs = new Set<string>();
-  /** Counters for /metrics: agent restarts, LiveKit outages seen. */
-  readonly stats = { agentStarts: 0, agentExits: 0, livekitDown: 0 };
+  /** Counters for /metrics: agent restarts, LiveKit outages seen, callers' room connections that broke. */
+  readonly stats = { agentStarts: 0, agentExits: 0, livekitDown: 0, legsInterrupted: 0 };
 
   constructor(o: AgentMixOptions) {
     super();
@@ -166,12 +166,12 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
       case 'caller_disconnected':
         log.warn({ participant: e.caller, reason: e.reason, rejoining: e.rejoining }, 'caller left the LiveKit room');
         // Rejoining: the room's node went away (the agent joins the caller again, maybe on another node).
-        if (e.rejoining && this.legs.has(e.caller)) this.emit('legInterrupted', e.caller);
+        if (e.rejoining && this.legs.has(e.caller)) this.interrupted(e.caller);
         return;
       case 'caller_reconnecting':
         // The connection broke (the room's node died?): the SDK resumes or connects anew.
         log.warn({ participant: e.caller }, 'caller reconnecting to the LiveKit room');
-        if (this.legs.has(e.caller)) this.emit('legInterrupted', e.caller);
+        if (this.legs.has(e.caller)) this.interrupted(e.caller);
         return;
       case 'caller_connected':
         log.debug({ participant: e.caller }, 'caller in the LiveKit room');
@@ -187,6 +187,11 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
   }
 
   /** The agent's own log lines, passed on at their level (they carry no secrets or numbers). */
+  private interrupted(caller: string): void {
+    this.stats.legsInterrupted++;
+    this.emit('legInterrupted', caller);
+  }
+
   private agentLog(line: string): void {
     let entry: { level?: unknown; msg?: unknown } & Record<string, unknown>;
     try {
