@@ -186,12 +186,13 @@ export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix
     }
   }
 
-  /** The agent's own log lines, passed on at their level (they carry no secrets or numbers). */
+  /** A caller's room connection broke and the agent is getting it back: counted, and the conference holds the caller. */
   private interrupted(caller: string): void {
     this.stats.legsInterrupted++;
     this.emit('legInterrupted', caller);
   }
 
+  /** The agent's own log lines, passed on at their level (they carry no secrets or numbers). */
   private agentLog(line: string): void {
     let entry: { level?: unknown; msg?: unknown } & Record<string, unknown>;
     try {
