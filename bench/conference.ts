@@ -21,7 +21,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
-import { enc, groupWithGuestAccess, metricValue, newUser, stateOf, type TestUser } from '../tests/helpers/matrix.ts';
+import {
+  enc,
+  groupWithGuestAccess,
+  guestLinkToken,
+  metricValue,
+  newUser,
+  type TestUser,
+} from '../tests/helpers/matrix.ts';
 import { tonePcap } from '../tests/helpers/pcap.ts';
 import { ANSWERED, EXPECT_BYE, freePort, infoKeys, INVITE, runSipp, scenario } from '../tests/helpers/sipp.ts';
 import type { StackInfo } from '../tests/helpers/stack.ts';
@@ -126,14 +133,6 @@ async function sendChat(user: TestUser, roomId: string, body: string): Promise<v
   if (!res.ok) throw new Error(`chat send: ${res.status}`);
 }
 
-/** The guest link's token of a group with guest access. */
-async function joinTokenOf(owner: TestUser, roomId: string): Promise<string> {
-  const conf = await stateOf<{ join_url?: string }>(info, owner, roomId, 'org.foyer.conference');
-  const token = conf?.join_url?.split('/join/')[1];
-  if (!token) throw new Error(`${roomId} has no guest link`);
-  return token;
-}
-
 async function main(): Promise<void> {
   console.log(`Foyer conference benchmark — ${machine()}`);
   console.log(
@@ -152,10 +151,7 @@ async function main(): Promise<void> {
   const other = await groupWithGuestAccess(info, owner, 'Benchmark chat');
   const otherModerator = await ConferenceClient.asMember(info, owner, other.roomId);
   otherModerator.send({ type: 'join' });
-  const token = await joinTokenOf(owner, other.roomId);
-  const guest = await ConferenceClient.open(info);
-  guest.send({ type: 'hello', auth: { kind: 'guest', token, name: 'Bench guest' } });
-  await guest.next((m) => m.type === 'welcome');
+  const guest = await ConferenceClient.asGuest(info, await guestLinkToken(info, owner, other.roomId), 'Bench guest');
   guest.send({ type: 'join' });
   const chatSent = new Map<string, number>();
   const chatLatency = new Map<string, number>();
@@ -227,7 +223,7 @@ async function main(): Promise<void> {
     const probesIn = await moderator.state((s) => inMix(s) >= P, 30_000);
     if (K) {
       // The browsers, once the probes are in: each speaks; the first listens to every probe.
-      const mainToken = await joinTokenOf(owner, roomId);
+      const mainToken = await guestLinkToken(info, owner, roomId);
       for (let i = 0; i < K; i++) browsers.push(await BenchBrowser.join(info, mainToken, `Bench browser ${i + 1}`));
       for (const b of browsers) await b.speak(BROWSER.hz, BROWSER.amplitude);
       for (const [i, p] of probes.entries()) {

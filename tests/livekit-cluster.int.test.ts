@@ -18,7 +18,14 @@ import { startTonePhone, type Baresip } from './helpers/baresip.ts';
 import { consoleTail, openBrowser, type TestBrowser } from './helpers/browser.ts';
 import { ConferenceClient, type StateMessage } from './helpers/conference.ts';
 import { joinRoom, listen, publishTone, remoteAudio, TONE_AMPLITUDE } from './helpers/livekit.ts';
-import { eventually, groupWithGuestAccess, metricValue, newUser, stateOf, type TestUser } from './helpers/matrix.ts';
+import {
+  eventually,
+  groupWithGuestAccess,
+  guestLinkToken,
+  metricValue,
+  newUser,
+  type TestUser,
+} from './helpers/matrix.ts';
 import { ROOT, runStack, type StackInfo } from './helpers/stack.ts';
 
 // Below Linux's ephemeral range (from 32768) and apart from every other stack and port range of
@@ -181,8 +188,7 @@ describe('LiveKit cluster: two nodes on one Redis', () => {
   /** A group with guest access, its moderator on the conference socket, a guest page, a caller. */
   async function conference(i: number, name: string, toneHz: number): Promise<Group> {
     const { roomId, pin } = await groupWithGuestAccess(info, owner, name);
-    const conf = await stateOf<{ join_url: string | null }>(info, owner, roomId, 'org.foyer.conference');
-    const joinToken = /\/join\/([^/?#]+)/.exec(conf?.join_url ?? '')?.[1] ?? '';
+    const joinToken = await guestLinkToken(info, owner, roomId);
     const moderator = await ConferenceClient.asMember(info, owner, roomId);
     moderator.send({ type: 'join' });
     await moderator.state((s) => s.status === 'running');

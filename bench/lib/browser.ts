@@ -29,9 +29,7 @@ export class BenchBrowser {
 
   /** A guest with the group's link: admitted (a moderator is there), then in the LiveKit room. */
   static async join(info: StackInfo, joinToken: string, name: string): Promise<BenchBrowser> {
-    const socket = await ConferenceClient.open(info);
-    socket.send({ type: 'hello', auth: { kind: 'guest', token: joinToken, name } });
-    await socket.next((m) => m.type === 'welcome');
+    const socket = await ConferenceClient.asGuest(info, joinToken, name);
     socket.send({ type: 'join' });
     await socket.state((s) => s.admitted, 30_000);
     socket.send({ type: 'media.token', rid: 1 });

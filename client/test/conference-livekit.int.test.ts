@@ -23,10 +23,10 @@ import { publishTone, type Tone } from '../../tests/helpers/livekit.ts';
 import {
   eventually,
   groupWithGuestAccess,
+  guestLinkToken,
   metricValue,
   newUser,
   openIdToken,
-  stateOf,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
 import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
@@ -61,10 +61,8 @@ async function bothPagesPublishing(): Promise<boolean> {
 
 /** A guest on the conference socket with the group's link (what a modified page would do). */
 async function socketGuest(name: string): Promise<ConferenceClient> {
-  const c = await ConferenceClient.open(info);
+  const c = await ConferenceClient.asGuest(info, joinToken, name);
   extra.push(c);
-  c.send({ type: 'hello', auth: { kind: 'guest', token: joinToken, name } });
-  await c.next((m) => m.type === 'welcome');
   c.send({ type: 'join' });
   return c;
 }
@@ -80,9 +78,7 @@ beforeAll(async () => {
   owner = await newUser(info, 'lkhost');
   ({ roomId } = await groupWithGuestAccess(info, owner, 'LiveKit conference'));
   lkRoom = livekitRoomOf(roomId);
-  const c = await stateOf<{ join_url: string | null }>(info, owner, roomId, 'org.foyer.conference');
-  joinToken = /\/join\/([^/?#]+)/.exec(c?.join_url ?? '')?.[1] ?? '';
-  expect(joinToken).not.toBe('');
+  joinToken = await guestLinkToken(info, owner, roomId);
   ({ guest, moderator } = await openGuestAndModerator('lk-'));
 }, 60_000);
 

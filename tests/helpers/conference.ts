@@ -42,6 +42,14 @@ export class ConferenceClient {
     return new ConferenceClient(ws);
   }
 
+  /** Open, say hello as a guest with the group's link token, and wait for the welcome. */
+  static async asGuest(info: StackInfo, token: string, name: string): Promise<ConferenceClient> {
+    const c = await ConferenceClient.open(info);
+    c.send({ type: 'hello', auth: { kind: 'guest', token, name } });
+    await c.next((m) => m.type === 'welcome' || m.type === 'error');
+    return c;
+  }
+
   /** Open, prove who `user` is with an OpenID token, and wait for the welcome. */
   static async asMember(info: StackInfo, user: TestUser, roomId: string): Promise<ConferenceClient> {
     const token = await openIdToken(info, user);

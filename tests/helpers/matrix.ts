@@ -174,6 +174,14 @@ export async function newGroup(info: StackInfo, owner: TestUser, name: string): 
 }
 
 /** A group (room with the bot at power 100) with guest access on; resolves with its PIN. */
+/** The token of a group's guest link (`join_url` in `org.foyer.conference`, …/join/<token>). */
+export async function guestLinkToken(info: StackInfo, user: TestUser, roomId: string): Promise<string> {
+  const conf = await stateOf<{ join_url?: string | null }>(info, user, roomId, 'org.foyer.conference');
+  const token = /\/join\/([^/?#]+)/.exec(conf?.join_url ?? '')?.[1];
+  if (!token) throw new Error(`${roomId} has no guest link`);
+  return token;
+}
+
 export async function groupWithGuestAccess(
   info: StackInfo,
   owner: TestUser,
