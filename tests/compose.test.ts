@@ -362,6 +362,9 @@ describe('Foyer services', () => {
     // Synapse mounts that registration folder at the path its override config names.
     expect(list(service('synapse').volumes)).toContain('./docker/foyer/registration:/etc/foyer/registration:ro');
     expect(read('docker/templates/synapse.yaml')).toContain('/etc/foyer/registration/foyer-registration.yaml');
+    // As the stack's Synapse: state_after in /sync, or clients may show state from before a fork.
+    const synapse = dict(parse(renderTemplate('docker/templates/synapse.yaml')));
+    expect(dict(synapse.experimental_features).msc4222_enabled).toBe(true);
   });
 
   it('the databases the configs use are the ones the Postgres init script creates', () => {

@@ -243,7 +243,8 @@ describe('the staff client', () => {
       .poll(() => page.locator('[data-room-name]').textContent())
       .toBe('Projekt Foyer 2')
       .catch(async (err: Error) => {
-        // Seen once in CI: the homeserver had the new name and the header did not (cause unknown).
+        // Seen in CI before Synapse sent state_after (MSC4222): the homeserver had the new name and
+        // the header did not (tests/synapse.int.test.ts reproduces the cause).
         const panel = await page.locator('aside[data-panel=group-settings]').innerText();
         throw new Error(`${err.message}\nsettings panel:\n${panel}\nconsole:\n${consoleTail(browserA)}`);
       });

@@ -153,6 +153,11 @@ function homeserverYaml(l: StackLayout, s: StackState, i: SynapseInstance): Reco
     suppress_key_server_warning: true,
     url_preview_enabled: false,
     presence: { enabled: true },
+    // MSC4222 (state_after in /sync), which matrix-js-sdk asks for: without it a client computes
+    // room state from the state at the start of each timeline, and two events sent at once fork
+    // the room's graph so that a later sync reports the state before the fork (a rename seen, then
+    // undone in the client). Element's clients rely on it the same way.
+    experimental_features: { msc4222_enabled: true },
     // Staff find each other by name when they start a chat or a group (the Foyer client's search).
     user_directory: { enabled: true, search_all_users: true, prefer_local_users: true },
     bcrypt_rounds: 4, // loopback development/test stack: fast logins
