@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: "unit" runs anywhere in seconds; "integration" runs against the real stack
-// (Synapse, Postgres, Janus, our services) that tests/global-stack.ts starts with the same
+// (Synapse, Postgres, LiveKit, our services) that tests/global-stack.ts starts with the same
 // scripts/stack a developer uses, in its own folder and ports.
 export default defineConfig({
   test: {

@@ -7,12 +7,12 @@
 // listen for everyone else's; then N sipp load callers (half 20 ms, half 30 ms, a tone pcap
 // each) join at --rate per second. Meanwhile a member sends a chat message every 200 ms in
 // *another* group, timed until it reaches a guest of that group on the conference WebSocket.
-// On the LiveKit plane, --browsers K guests join as pages do (bench/lib/browser.ts: rtc-node,
+// With --browsers K, K guests join as pages do (bench/lib/browser.ts: rtc-node,
 // subscribed to everything), each publishing a quiet tone the callers should hear; the first
 // also judges the probes' bursts as a browser hears them.
 // Reported per phase (probes alone, the join burst, all callers in): share of bursts heard
 // (by packet time of sender and receiver), mouth-to-ear p50/p95, chat latency p50/p99, CPU of
-// gateway, the media plane (Janus, or the media agent and LiveKit), bridge and Synapse; call
+// gateway, the media plane (the media agent and LiveKit), bridge and Synapse; call
 // setup of the load callers; RSS of bridge + gateway before and after. Audio counts as heard
 // only by the tone's energy at the other side.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -104,16 +104,7 @@ const phaseOf = (t: number): Phase | undefined =>
     return start !== undefined && t >= start && (end === undefined || t < end);
   });
 
-/** The stack's media plane, from the gateway's health. */
-async function planeOf(): Promise<'janus' | 'livekit'> {
-  const res = await fetch(`${info.gatewayUrl}/health`, { signal: AbortSignal.timeout(5000) });
-  const health = (await res.json()) as { browsers?: { plane?: 'janus' | 'livekit' } };
-  return health.browsers?.plane ?? 'janus';
-}
-const PLANE = await planeOf();
-if (K > 0 && PLANE !== 'livekit')
-  throw new Error('--browsers needs the LiveKit plane (scripts/stack up --plane livekit)');
-const MEDIA: Service[] = PLANE === 'livekit' ? ['media-agent', 'livekit'] : ['janus'];
+const MEDIA: Service[] = ['media-agent', 'livekit'];
 const SERVICES: Service[] = ['sip-gateway', ...MEDIA, 'bridge', 'synapse'];
 const cpuAt: Partial<Record<Phase | 'end', Record<Service, number>>> = {};
 const cpuNow = () => Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(s)])) as Record<Service, number>;
@@ -136,7 +127,7 @@ async function sendChat(user: TestUser, roomId: string, body: string): Promise<v
 async function main(): Promise<void> {
   console.log(`Foyer conference benchmark — ${machine()}`);
   console.log(
-    `stack: ${stackDir} (${info.db}, media plane ${PLANE}); sipp, the probes${K ? ', the browsers' : ''} and the stack share the machine\n`,
+    `stack: ${stackDir} (${info.db}); sipp, the probes${K ? ', the browsers' : ''} and the stack share the machine\n`,
   );
   const rssBefore = { bridge: rssMb('bridge'), gateway: rssMb('sip-gateway') };
 
@@ -371,7 +362,7 @@ ${EXPECT_BYE(holdCapS * 1000)}`,
 interface Results {
   probes: ProbeCaller[];
   freqs: number[];
-  /** What the first browser heard of each probe's tone (LiveKit plane with --browsers). */
+  /** What the first browser heard of each probe's tone (with --browsers). */
   browserHeard: Map<number, number[]> | undefined;
   chatSent: Map<string, number>;
   chatLatency: Map<string, number>;

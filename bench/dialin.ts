@@ -4,8 +4,8 @@
 //    enter the PIN by SIP INFO and hang up; reported: calls/s, INVITE→183 latency, failures.
 // 2. concurrency: --concurrent callers (PCMA, so transcoding is exercised) join the conference
 //    with a moderator present and send audio; reported: how many are in the mix with audio
-//    flowing both ways, and the CPU used by the gateway and Janus. Figures depend on the machine,
-//    which the report states.
+//    flowing both ways, and the CPU used by the gateway, its media agent (the callers' mix) and
+//    LiveKit. Figures depend on the machine, which the report states.
 import { parseArgs } from 'node:util';
 import { ConferenceClient } from '../tests/helpers/conference.ts';
 import { groupWithGuestAccess, metricValue, newUser } from '../tests/helpers/matrix.ts';
@@ -81,25 +81,31 @@ ${infoKeys(`${pin}#`)}\n${plays}\n${CALLER_BYE}`,
     await new Promise((r) => setTimeout(r, 500));
   }
   const m1 = await gatewayMetrics(info);
-  const cpu1 = { gw: cpuSeconds('sip-gateway'), janus: cpuSeconds('janus') };
+  const cpu = () => ({
+    gw: cpuSeconds('sip-gateway'),
+    agent: cpuSeconds('media-agent'),
+    livekit: cpuSeconds('livekit'),
+  });
+  const cpu1 = cpu();
   const w = 5;
   await new Promise((r) => setTimeout(r, w * 1000));
   const m2 = await gatewayMetrics(info);
-  const cpu2 = { gw: cpuSeconds('sip-gateway'), janus: cpuSeconds('janus') };
+  const cpu2 = cpu();
   const inMix = metricValue(m2, 'foyer_gateway_calls', { state: 'mix' });
   const rate = (leg: string) =>
     (metricValue(m2, 'foyer_gateway_rtp_packets', { leg }) - metricValue(m1, 'foyer_gateway_rtp_packets', { leg })) / w;
   const perCall = (leg: string) => (inMix ? rate(leg) / inMix : 0);
+  const share = (k: keyof typeof cpu1) => (((cpu2[k] - cpu1[k]) / w) * 100).toFixed(0);
   const done = await run;
   console.log(`2. concurrent calls in the mix (PCMA callers sending audio, a moderator present, ${holdS} s each)`);
   console.log(
     `   in the mix: ${inMix} of ${n}; sipp ${done.code === 0 ? 'completed every call' : `reported failures (exit ${done.code})`}`,
   );
   console.log(
-    `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_mix').toFixed(1)} to Janus, ${perCall('from_mix').toFixed(1)} from Janus, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
+    `   per call and second: ${perCall('from_caller').toFixed(1)} packets in from the caller, ${perCall('to_mix').toFixed(1)} to the media agent's mix, ${perCall('from_mix').toFixed(1)} from it, ${perCall('to_caller').toFixed(1)} to the caller (50 = full 20 ms audio)`,
   );
   console.log(
-    `   CPU (share of one core): gateway ${(((cpu2.gw - cpu1.gw) / w) * 100).toFixed(0)} %, Janus ${(((cpu2.janus - cpu1.janus) / w) * 100).toFixed(0)} %`,
+    `   CPU (share of one core): gateway ${share('gw')} %, media agent ${share('agent')} %, LiveKit ${share('livekit')} %`,
   );
   await moderator.close();
 }

@@ -49,8 +49,6 @@ new_secret() {
 new_secret postgres_password -hex 32
 new_secret synapse_db_password -hex 32
 new_secret foyer_db_password -hex 32
-new_secret janus_api_secret -base64 33
-new_secret janus_admin_key -base64 33
 new_secret turn_shared_secret -base64 33
 # LiveKit: the API secret (key "foyer") that signs access tokens, and its Redis's password.
 new_secret livekit_api_secret -hex 32
@@ -93,8 +91,7 @@ render "$docker_dir/templates/synapse.yaml" "$synapse_dir/foyer.yaml"
 # 3. Modes. Compose mounts secret files as they are, so they are world-readable inside a
 # directory nobody else may enter. The two config folders are mounted whole.
 chmod 0700 "$secrets_dir"
-chmod 0644 "$secrets_dir"/*_password "$secrets_dir"/janus_* "$secrets_dir"/turn_shared_secret \
-	"$secrets_dir"/livekit_api_secret
+chmod 0644 "$secrets_dir"/*_password "$secrets_dir"/turn_shared_secret "$secrets_dir"/livekit_api_secret
 chmod 0750 "$foyer_dir" "$synapse_dir"
 chmod 0640 "$foyer_dir/foyer.yaml" "$synapse_dir/foyer.yaml"
 chmod 0755 "$foyer_dir/registration"

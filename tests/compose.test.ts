@@ -167,17 +167,13 @@ function healthUrl(name: string): URL {
   return new URL(m[0]);
 }
 
-function jcfgValue(file: string, key: string): string | undefined {
-  return new RegExp(`^\\s*${key}\\s*=\\s*"?([^"\\n]*)"?`, 'm').exec(read(`docker/janus/${file}`))?.[1];
-}
-
 // ---------------------------------------------------------------------------------------------
 
 describe('docker-compose.yml structure', () => {
   it('parses as a mapping with services, and has no obsolete top-level version', () => {
     expect(isDict(compose)).toBe(true);
     expect(Object.keys(services).sort()).toEqual(
-      ['bridge', 'client', 'coturn', 'janus', 'livekit', 'postgres', 'redis', 'sip-gateway', 'synapse'].sort(),
+      ['bridge', 'client', 'coturn', 'livekit', 'postgres', 'redis', 'sip-gateway', 'synapse'].sort(),
     );
     expect(compose).not.toHaveProperty('version');
   });
@@ -213,7 +209,7 @@ describe('docker-compose.yml structure', () => {
     expect(waitsFor('synapse', 'postgres')).toBe('service_healthy');
     expect(waitsFor('bridge', 'postgres')).toBe('service_healthy');
     expect(waitsFor('bridge', 'synapse')).toBe('service_healthy');
-    expect(waitsFor('sip-gateway', 'janus')).toBe('service_healthy');
+    expect(waitsFor('sip-gateway', 'livekit')).toBe('service_healthy');
     expect(waitsFor('sip-gateway', 'postgres')).toBe('service_healthy');
   });
 
@@ -269,7 +265,6 @@ describe('docker-compose.yml structure', () => {
       'sip-gateway 5060 udp',
       'sip-gateway 5060 tcp',
       `sip-gateway ${foyerTemplate.gateway.rtp.portMin} udp`,
-      'janus 20000 udp',
       'livekit 7881 tcp',
       'livekit 7882 udp',
       `client ${foyerTemplate.web.listen.port} tcp`,
@@ -284,10 +279,10 @@ describe('docker-compose.yml structure', () => {
     // Host networking bypasses all of the above; only the TURN relay may use it.
     const hostNetwork = Object.entries(services).filter(([, s]) => dict(s).network_mode === 'host');
     expect(hostNetwork.map(([n]) => n)).toEqual(['coturn']);
-    // Never published: the database, LiveKit's Redis, the appservice port, Janus's API.
+    // Never published: the database, LiveKit's Redis, the appservice port.
     expect(publishedPorts('postgres')).toEqual([]);
     expect(publishedPorts('redis')).toEqual([]);
-    expect(allPublished.filter((p) => p.target[0] === 9000 || p.target[0] === 8188)).toEqual([]);
+    expect(allPublished.filter((p) => p.target[0] === 9000)).toEqual([]);
   });
 
   it('publishes the HTTP ports on loopback by default (behind a reverse proxy)', () => {
@@ -346,7 +341,7 @@ describe('Foyer services', () => {
   it('the compose Foyer config names the compose services and matches the published ports', () => {
     const c = foyerTemplate;
     expect(new URL(c.homeserver.url).hostname).toBe('synapse');
-    expect(new URL(c.gateway.janus.url).hostname).toBe('janus');
+    expect(new URL(c.gateway.livekit.url).hostname).toBe('livekit');
     expect(new URL(c.bridge.gatewayUrl ?? '').hostname).toBe('sip-gateway');
     expect(new URL(c.bridge.gatewayUrl ?? '').port).toBe(String(c.gateway.listen.port));
     expect(new URL(c.gateway.bridgeUrl ?? '').hostname).toBe('bridge');
@@ -392,7 +387,7 @@ describe('Foyer services', () => {
 
 describe('Dockerfiles', () => {
   it('exist where the compose file says, with their build contexts', () => {
-    expect(builds.map((b) => b.service).sort()).toEqual(['bridge', 'client', 'janus', 'sip-gateway']);
+    expect(builds.map((b) => b.service).sort()).toEqual(['bridge', 'client', 'sip-gateway']);
     for (const b of builds) {
       expect(statSync(b.context).isDirectory(), `${b.service}: context ${b.context}`).toBe(true);
       expect(existsSync(b.dockerfile), `${b.service}: ${b.dockerfile}`).toBe(true);
@@ -511,73 +506,6 @@ describe('Dockerfiles', () => {
   });
 });
 
-describe('Janus', () => {
-  const dockerfileText = read('docker/janus/Dockerfile');
-  const entrypoint = read('docker/janus/entrypoint.sh');
-  const templates = [
-    'janus.jcfg',
-    'janus.plugin.audiobridge.jcfg',
-    'janus.plugin.videoroom.jcfg',
-    'janus.transport.websockets.jcfg',
-  ];
-
-  it("is Debian's package on debian:bookworm-slim", () => {
-    expect(dockerfile(join(ROOT, 'docker/janus/Dockerfile')).find((i) => i.op === 'FROM')?.args).toBe(
-      'debian:bookworm-slim',
-    );
-    expect(dockerfileText).toMatch(/apt-get install -y --no-install-recommends janus\b/);
-  });
-
-  it('can load only the AudioBridge and VideoRoom plugins and the WebSocket transport', () => {
-    const linked = [...dockerfileText.matchAll(/\b(plugins|transports)\/(libjanus_\w+\.so)/g)].map((m) => m[0]).sort();
-    expect(linked).toEqual([
-      'plugins/libjanus_audiobridge.so',
-      'plugins/libjanus_videoroom.so',
-      'transports/libjanus_websockets.so',
-    ]);
-    expect(jcfgValue('janus.jcfg', 'plugins_folder')).toBe('@LIB_DIR@/plugins');
-    expect(jcfgValue('janus.jcfg', 'transports_folder')).toBe('@LIB_DIR@/transports');
-    expect(jcfgValue('janus.jcfg', 'events_folder')).toBe('@LIB_DIR@/none');
-    expect(jcfgValue('janus.jcfg', 'loggers_folder')).toBe('@LIB_DIR@/none');
-    expect(jcfgValue('janus.transport.websockets.jcfg', 'admin_ws')).toBe('false');
-  });
-
-  it('takes api_secret and admin_key from secrets at start, never from the repo', () => {
-    expect(jcfgValue('janus.jcfg', 'api_secret')).toBe('@API_SECRET@');
-    expect(jcfgValue('janus.plugin.audiobridge.jcfg', 'admin_key')).toBe('@ADMIN_KEY@');
-    expect(jcfgValue('janus.plugin.videoroom.jcfg', 'admin_key')).toBe('@ADMIN_KEY@');
-    // Every placeholder in the templates is one the entrypoint fills.
-    const filled = new Set([...entrypoint.matchAll(/s\|@(\w+)@\|/g)].map((m) => m[1]));
-    for (const t of templates) {
-      for (const m of read(`docker/janus/${t}`).matchAll(/@(\w+)@/g)) expect(filled, `${t}: @${m[1]}@`).toContain(m[1]);
-    }
-    const env = dict(service('janus').environment);
-    for (const [key, path] of Object.entries(env).filter(([k]) => k.endsWith('_FILE'))) {
-      const name = /^\/run\/secrets\/(\w+)$/.exec(String(path))?.[1];
-      expect(list(service('janus').secrets), key).toContain(name);
-    }
-  });
-
-  it('keeps the AudioBridge plain-RTP range apart from the ICE range, which is published 1:1', () => {
-    const ice = range(jcfgValue('janus.jcfg', 'rtp_port_range') ?? '');
-    const plain = range(jcfgValue('janus.plugin.audiobridge.jcfg', 'rtp_port_range') ?? '');
-    expect(ice[0]).toBeLessThan(ice[1]);
-    expect(plain[0]).toBeLessThan(plain[1]);
-    expect(plain[1] < ice[0] || ice[1] < plain[0], `${plain.join('-')} overlaps ${ice.join('-')}`).toBe(true);
-    const janus = publishedPorts('janus');
-    expect(janus).toEqual([expect.objectContaining({ target: ice, hostPorts: ice, protocol: 'udp' })]);
-    // Neither overlaps the gateway's relay range on the same host.
-    const gw = [foyerTemplate.gateway.rtp.portMin, foyerTemplate.gateway.rtp.portMax];
-    for (const r of [ice, plain]) expect(r[1] < gw[0]! || gw[1]! < r[0]).toBe(true);
-  });
-
-  it('serves its WebSocket API on the port the gateway dials, and health-checks that port', () => {
-    const port = jcfgValue('janus.transport.websockets.jcfg', 'ws_port');
-    expect(new URL(foyerTemplate.gateway.janus.url).port).toBe(port);
-    expect(list(dict(service('janus').healthcheck).test)).toEqual(['CMD', 'foyer-janus-healthcheck', port]);
-  });
-});
-
 describe('LiveKit and its Redis', () => {
   const base = dict(parse(read('docker/livekit/livekit.yaml')));
   const rtc = dict(base.rtc);
@@ -588,12 +516,12 @@ describe('LiveKit and its Redis', () => {
   it('reports joins to the gateway’s webhook, signed with the key the gateway holds; browsers get the public URL', () => {
     const hook = dict(base.webhook);
     expect(hook.api_key).toBe(dict(lk.environment).LIVEKIT_API_KEY);
-    expect(hook.api_key).toBe(foyerTemplate.gateway.livekit?.apiKey);
+    expect(hook.api_key).toBe(foyerTemplate.gateway.livekit.apiKey);
     const url = new URL(String(list(hook.urls)[0]));
     expect(url.hostname).toBe('sip-gateway');
     expect(url.port).toBe(String(foyerTemplate.gateway.listen.port));
     expect(url.pathname).toBe(LIVEKIT_WEBHOOK_PATH);
-    expect(foyerTemplate.gateway.livekit?.publicUrl).toBe(
+    expect(foyerTemplate.gateway.livekit.publicUrl).toBe(
       read('docker/env.sample').match(/^FOYER_LIVEKIT_URL=(.+)$/m)?.[1],
     );
   });
@@ -727,9 +655,7 @@ describe('docker/setup.sh', () => {
     const secret = (name: string) => readFileSync(join(dir, 'docker/secrets', name), 'utf8').trim();
     for (const name of Object.keys(dict(compose.secrets))) expect(secret(name).length).toBeGreaterThanOrEqual(32);
     const { config } = loadConfig(join(dir, 'docker/foyer/foyer.yaml'));
-    expect(config.gateway.janus.apiSecret).toBe(secret('janus_api_secret'));
-    expect(config.gateway.janus.roomAdminKey).toBe(secret('janus_admin_key'));
-    expect(config.gateway.livekit?.apiSecret).toBe(secret('livekit_api_secret'));
+    expect(config.gateway.livekit.apiSecret).toBe(secret('livekit_api_secret'));
     for (const db of [config.bridge.database, config.gateway.database]) {
       if (db.kind === 'postgres')
         expect(decodeURIComponent(new URL(db.url).password)).toBe(secret('foyer_db_password'));

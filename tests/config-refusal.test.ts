@@ -62,10 +62,10 @@ describe.each(Object.entries(entries))('%s refuses broken config', (name, entry)
   it('a missing secret', async () => {
     const r = await start(
       entry,
-      brokenConfig((c) => delete (c.gateway as { janus: Record<string, unknown> }).janus.apiSecret),
+      brokenConfig((c) => delete (c.gateway as { livekit: Record<string, unknown> }).livekit.apiSecret),
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('gateway.janus.apiSecret: required');
+    expect(r.stderr).toContain('gateway.livekit.apiSecret: required');
   });
 
   it('a file that is not YAML, or is missing', async () => {

@@ -1,7 +1,7 @@
 // Honest conference state when parts of the stack go away, against the real stack: a moderator
 // on the conference socket, a caller (sipp) and a web guest in a group's conference; then
-// - Janus stops: the room says on_hold with media unavailable (not running), and running again
-//   once Janus is back;
+// - LiveKit stops: the room says on_hold with media unavailable (not running), and running again
+//   once LiveKit is back;
 // - the bridge restarts while the gateway runs: nothing is reset;
 // - the gateway is killed (kill -9): within the bound (15 s) the room is no longer running and
 //   the virtual users have left; the restarted gateway ends the old call and takes new callers.
@@ -20,7 +20,7 @@ import {
   type TestUser,
 } from './helpers/matrix.ts';
 import { ANSWERED, CALLER_BYE, EXPECT_BYE, INVITE, rfc4733Keys, runSipp, scenario } from './helpers/sipp.ts';
-import { gatewayPlane, runStack, testStack } from './helpers/stack.ts';
+import { runStack, testStack } from './helpers/stack.ts';
 
 const { info, env } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
@@ -51,7 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) await s.close();
   // Whatever happened above, leave the stack as it was for the other tests.
-  await runStack(['start', 'janus'], env);
   await runStack(['start', 'livekit'], env);
   await runStack(['start', 'sip-gateway'], env);
 });
@@ -93,9 +92,8 @@ describe('conference state across outages', () => {
     }, 'status running');
   });
 
-  it('the media server away: on_hold with media unavailable, everyone waiting; running again when it is back', async () => {
-    const media = (await gatewayPlane(info)) === 'livekit' ? 'livekit' : 'janus';
-    expect((await runStack(['stop', media], env)).code).toBe(0);
+  it('LiveKit away: on_hold with media unavailable, everyone waiting; running again when it is back', async () => {
+    expect((await runStack(['stop', 'livekit'], env)).code).toBe(0);
     try {
       const c = await eventually(
         async () => {
@@ -109,14 +107,14 @@ describe('conference state across outages', () => {
       expect(c.waiting).toBe(2);
       expect(await puppets()).toHaveLength(2); // they are still here, waiting
     } finally {
-      expect((await runStack(['start', media], env)).code).toBe(0);
+      expect((await runStack(['start', 'livekit'], env)).code).toBe(0);
     }
     await eventually(
       async () => {
         const s = await conference();
         return s.status === 'running' && s.waiting === 0 && s.media === undefined;
       },
-      'running again with the media server back',
+      'running again with LiveKit back',
       30_000,
     );
   });

@@ -19,7 +19,7 @@ const services: [string, readonly Migration[], string, string[]][] = [
     bridge.MIGRATIONS_TABLE,
     ['appservice_transactions', 'groups', 'group_members', 'participants', 'outbox'],
   ],
-  ['gateway', gateway.migrations, gateway.MIGRATIONS_TABLE, ['conference_rooms', 'active_calls']],
+  ['gateway', gateway.migrations, gateway.MIGRATIONS_TABLE, ['active_calls']],
 ];
 
 async function tables(db: Knex): Promise<string[]> {

@@ -21,7 +21,7 @@ const layout = stackLayout(env);
 
 function pids(): number[] {
   const dir = layout.run;
-  return ['postgres', 'synapse', 'janus', 'redis', 'livekit', 'livekit-2', 'bridge', 'sip-gateway', 'web']
+  return ['postgres', 'synapse', 'redis', 'livekit', 'livekit-2', 'bridge', 'sip-gateway', 'web']
     .map((n) => join(dir, `${n}.pid`))
     .filter((f) => existsSync(f))
     .map((f) => Number(readFileSync(f, 'utf8')));
@@ -63,6 +63,9 @@ describe('scripts/stack', () => {
     });
     for (const key of ['homeserverUrl', 'registrationSharedSecret', 'webUrl', 'dialInNumber'] as const)
       expect(info[key]).toBeTruthy();
+    // LiveKit is the only media plane: nothing of Janus, no plane choice.
+    expect(info).not.toHaveProperty('janus');
+    expect(info).not.toHaveProperty('plane');
 
     // Each part answers: Synapse, the web client, and the demo account can log in.
     expect((await fetch(`${info.homeserverUrl}/health`)).status).toBe(200);
@@ -77,13 +80,12 @@ describe('scripts/stack', () => {
     });
     expect(login.status).toBe(200);
     const status = await runStack(['status'], env);
-    expect(status.stdout).toMatch(/janus +running/);
     expect(status.stdout).toMatch(/livekit +running/);
     expect(status.stdout).not.toMatch(/livekit-2|redis/); // one LiveKit node by default
     expect(info.livekit).toMatchObject({ url: `ws://127.0.0.1:${layout.ports.livekit}`, mode: 'single' });
     expect((await fetch(info.livekit.url.replace(/^ws/, 'http'))).status).toBe(200);
     const running = pids();
-    expect(running.length).toBe(6); // no Postgres in the embedded mode
+    expect(running.length).toBe(5); // no Postgres in the embedded mode
 
     const down = await runStack(['down'], env);
     expect(down.code, down.stderr).toBe(0);

@@ -1,10 +1,10 @@
-// Browser-like participants for the conference benchmark on the LiveKit plane: each is a guest
-// on the conference WebSocket (admitted like a page), asks for its LiveKit token as the page
-// does, connects with @livekit/rtc-node and publishes a quiet tone as its microphone. Unlike
-// Foyer's page (livekit-client subscribes to every track), they subscribe only to the callers
-// they listen to: these participants share the benchmark's process (and its 2 cores) with the
-// probe callers, and decoding every talking caller's track in four of them starved the probes'
-// 20 ms clock (bench/README.md). One of them records, per 10 ms of decoded audio, whether each
+// Browser-like participants for the conference benchmark: each is a guest on the conference
+// WebSocket (admitted like a page), asks for its LiveKit token as the page does, connects with
+// @livekit/rtc-node and publishes a quiet tone as its microphone. Unlike Foyer's page
+// (livekit-client subscribes to every track), they subscribe only to the callers they listen
+// to: these participants share the benchmark's process (and its 2 cores) with the probe
+// callers, and decoding every talking caller's track in four of them starved the probes' 20 ms
+// clock (bench/README.md). One of them records, per 10 ms of decoded audio, whether each
 // listened-to caller's tone is in it (the same judgement as the probes': bench/lib/measure.ts).
 import { performance } from 'node:perf_hooks';
 import { AudioStream, Room, TrackKind, type RemoteTrack } from '@livekit/rtc-node';

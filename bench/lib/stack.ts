@@ -21,7 +21,7 @@ export function loadStack(): StackInfo {
   }
 }
 
-export type Service = 'bridge' | 'sip-gateway' | 'janus' | 'livekit' | 'media-agent' | 'synapse';
+export type Service = 'bridge' | 'sip-gateway' | 'livekit' | 'media-agent' | 'synapse';
 
 /** The parent pid and command name of a process, from /proc/<pid>/stat. */
 function statOf(pid: string): { ppid: string; comm: string } | undefined {
@@ -42,7 +42,7 @@ function mediaAgentPid(): string {
     for (let p = statOf(entry)?.ppid, hops = 0; p && p !== '0' && hops < 10; p = statOf(p)?.ppid, hops++)
       if (p === gateway) return entry;
   }
-  throw new Error('no media agent under the gateway (is it on the LiveKit plane?)');
+  throw new Error('no media agent under the gateway (has it started yet?)');
 }
 
 function pid(name: Service): string {

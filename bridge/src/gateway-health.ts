@@ -1,5 +1,5 @@
 // Whether the gateway is alive, seen from the bridge: it asks the gateway's /health every
-// interval (any HTTP answer counts, a 503 for "Janus away" too: the gateway itself is there).
+// interval (any HTTP answer counts, a 503 for "LiveKit away" too: the gateway itself is there).
 // After `failuresBeforeDown` checks in a row without an answer the gateway counts as down: its
 // conferences are over (callers and guests are cut off with it), so every room's conference goes
 // idle and the virtual users leave, as when a restarted gateway resets them itself. When the

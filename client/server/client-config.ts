@@ -16,13 +16,9 @@ export interface ClientConfig {
   conferenceUrl: string;
 }
 
-/**
- * Where pages connect for media besides the gateway: LiveKit's signalling (for the CSP). Allowed
- * whenever LiveKit is configured, so switching the gateway's plane needs no restart of the web server.
- */
-export function mediaUrlFrom(config: FoyerConfig): string | undefined {
-  const lk = config.gateway.livekit;
-  return lk ? (lk.publicUrl ?? lk.url) : undefined;
+/** Where pages connect for media besides the gateway: LiveKit's signalling as browsers reach it (for the CSP). */
+export function mediaUrlFrom(config: FoyerConfig): string {
+  return config.gateway.livekit.publicUrl ?? config.gateway.livekit.url;
 }
 
 export function clientConfigFrom(config: FoyerConfig): ClientConfig {

@@ -11,14 +11,14 @@ function webSocketOrigin(httpUrl: string): string {
  * A Content-Security-Policy for the Vite/Svelte build: scripts and styles only from our own
  * files (the build emits no inline code), network access only to ourselves, the homeserver, the gateway and LiveKit.
  */
-export function contentSecurityPolicy(client: ClientConfig, mediaUrl?: string): string {
+export function contentSecurityPolicy(client: ClientConfig, mediaUrl: string): string {
   const homeserver = new URL(client.homeserverUrl).origin;
   // Our own ws:/wss: origin is listed explicitly because older browsers do not let 'self' cover
   // it; the conference WebSocket is the gateway's, which may be another origin.
   const ownWebSocket = webSocketOrigin(client.webUrl);
   const conference = new URL(client.conferenceUrl).origin;
   // LiveKit: its WebSocket, and the same origin over http(s) (the SDK checks a refused join there).
-  const media = mediaUrl ? [new URL(mediaUrl).origin, new URL(mediaUrl.replace(/^ws/, 'http')).origin] : [];
+  const media = [new URL(mediaUrl).origin, new URL(mediaUrl.replace(/^ws/, 'http')).origin];
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     'script-src': ["'self'"],
@@ -43,7 +43,7 @@ export function contentSecurityPolicy(client: ClientConfig, mediaUrl?: string): 
 }
 
 /** Headers set on every response, including errors and 404s. */
-export function securityHeaders(client: ClientConfig, mediaUrl?: string): Record<string, string> {
+export function securityHeaders(client: ClientConfig, mediaUrl: string): Record<string, string> {
   return {
     'content-security-policy': contentSecurityPolicy(client, mediaUrl),
     'x-content-type-options': 'nosniff',

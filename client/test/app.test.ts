@@ -11,8 +11,7 @@ import { parseSiteConfig } from '../src/site-config.ts';
 
 const secrets = {
   internalApi: 'internal-api-secret-0123456789abcdefghijklmnop',
-  janusApi: 'janus-api-secret-0123456789abcdefghijklmnopqrs',
-  janusRoomAdmin: 'janus-room-admin-key-0123456789abcdefghijklmn',
+  livekitApi: 'livekit-api-secret-0123456789abcdefghijklmnopq',
 };
 /** Sits next to dist/; must never be reachable over HTTP. */
 const outsideMarker = 'OUTSIDE-DIST-MUST-NOT-BE-SERVED';
@@ -26,13 +25,14 @@ function sampleConfig(dir: string, homeserver: { url: string; publicUrl?: string
   ) as {
     homeserver: Record<string, unknown>;
     internalApi: { secret: string };
-    gateway: { janus: { apiSecret: string; roomAdminKey: string } };
+    gateway: { livekit: { url: string; publicUrl?: string; apiSecret: string } };
     web: { publicUrl: string };
   };
   data.homeserver = { ...homeserver, serverName: 'example.org' };
   data.internalApi.secret = secrets.internalApi;
-  data.gateway.janus.apiSecret = secrets.janusApi;
-  data.gateway.janus.roomAdminKey = secrets.janusRoomAdmin;
+  data.gateway.livekit.url = 'ws://127.0.0.1:7880';
+  data.gateway.livekit.publicUrl = 'wss://media.example.org';
+  data.gateway.livekit.apiSecret = secrets.livekitApi;
   data.web.publicUrl = 'https://foyer.example.org/';
   return parseConfig(data, join(dir, 'foyer.yaml')).config;
 }
@@ -99,33 +99,28 @@ describe('web server', () => {
     const res = await other.inject({ method: 'GET', url: '/config.json' });
     expect(res.json()).toMatchObject({ homeserverUrl: 'http://127.0.0.1:8008' });
     expect(res.headers['content-security-policy']).toMatch(
-      /connect-src 'self' http:\/\/127\.0\.0\.1:8008 \S+ ws:\/\/127\.0\.0\.1:\d+;/,
+      /connect-src 'self' http:\/\/127\.0\.0\.1:8008 \S+ ws:\/\/127\.0\.0\.1:\d+ wss:\/\/media\.example\.org /,
     );
     await other.close();
   });
 
-  it('lets pages reach LiveKit when it is configured (and only then)', async () => {
-    const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008' });
-    config.gateway.livekit = {
-      url: 'ws://127.0.0.1:7880',
-      publicUrl: 'wss://media.example.org',
-      apiKey: 'foyer',
-      apiSecret: secrets.internalApi,
-    };
-    const other = buildWebApp({ config, distDir });
-    const csp = String((await other.inject({ method: 'GET', url: '/' })).headers['content-security-policy']);
+  it('lets pages reach LiveKit where browsers reach it (its public URL, else its URL)', async () => {
+    const csp = String((await app.inject({ method: 'GET', url: '/' })).headers['content-security-policy']);
     expect(csp).toMatch(/connect-src [^;]* wss:\/\/media\.example\.org https:\/\/media\.example\.org;/);
     expect(csp).not.toContain('127.0.0.1:7880');
-    await other.close();
-    expect(String((await app.inject({ method: 'GET', url: '/' })).headers['content-security-policy'])).not.toContain(
-      'media.example.org',
+    const config = sampleConfig(workDir, { url: 'http://127.0.0.1:8008' });
+    delete config.gateway.livekit.publicUrl;
+    const other = buildWebApp({ config, distDir });
+    expect(String((await other.inject({ method: 'GET', url: '/' })).headers['content-security-policy'])).toMatch(
+      /connect-src [^;]* ws:\/\/127\.0\.0\.1:7880 http:\/\/127\.0\.0\.1:7880;/,
     );
+    await other.close();
   });
 
   it('never reveals a secret in /config.json', async () => {
     const res = await app.inject({ method: 'GET', url: '/config.json' });
     for (const secret of Object.values(secrets)) expect(res.body).not.toContain(secret);
-    expect(res.body).not.toMatch(/secret|password|token|key|database|postgres|janus/i);
+    expect(res.body).not.toMatch(/secret|password|token|key|database|postgres|livekit/i);
   });
 
   it('serves index.html uncached for app paths such as /join/<token>', async () => {

@@ -1,10 +1,9 @@
-// What LiveKit enforces for Foyer's pages (gateway.media.plane: livekit, the test stack's gateway
-// on it for this file): who is in the room,
-// the tokens, the moderator's mute, removal and the webhook. Real Synapse, bridge, gateway,
-// LiveKit, headless Chromium with fake camera and microphone, and a @livekit/rtc-node participant
-// playing a modified page that connects with a token it was given. What is checked is what
-// LiveKit itself reports (its room service). Media between pages and callers on this plane is
-// conference.int.test.ts's, which runs on both planes.
+// What LiveKit enforces for Foyer's pages: who is in the room, the tokens, the moderator's mute,
+// removal and the webhook, and the pages' return after LiveKit restarted. Real Synapse, bridge,
+// gateway, LiveKit, headless Chromium with fake camera and microphone, and a @livekit/rtc-node
+// participant playing a modified page that connects with a token it was given. What is checked is
+// what LiveKit itself reports (its room service). What pages and callers hear and see of each
+// other is conference.int.test.ts's.
 import { dispose, Room as RtcRoom, RoomEvent as RtcRoomEvent } from '@livekit/rtc-node';
 import { RoomServiceClient, TrackSource } from 'livekit-server-sdk';
 import type { FrameLocator } from 'playwright-core';
@@ -29,7 +28,7 @@ import {
   openIdToken,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
-import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
+import { runStack, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, env } = testStack();
 const lk = info.livekit;
@@ -72,8 +71,6 @@ async function askToken(c: ConferenceClient, rid: number): Promise<ServerMessage
   return c.next((m) => (m.type === 'media.livekit' || m.type === 'error') && 'rid' in m && m.rid === rid);
 }
 
-onPlane('livekit');
-
 beforeAll(async () => {
   owner = await newUser(info, 'lkhost');
   ({ roomId } = await groupWithGuestAccess(info, owner, 'LiveKit conference'));
@@ -106,7 +103,7 @@ describe('the conference page on LiveKit', () => {
     expect([...(await webParticipants()).keys()]).toEqual([]);
   });
 
-  // What the pages receive from each other and from callers is checked by conference.int.test.ts on both planes.
+  // What the pages receive from each other and from callers is checked by conference.int.test.ts.
   it('a moderator joins through the widget: both pages are in the room, publishing microphone and camera', async () => {
     const openid = await openIdToken(info, owner);
     widget = await joinThroughWidget(moderator, { webUrl: info.webUrl, roomId, userId: owner.userId, openid });

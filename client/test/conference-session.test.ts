@@ -40,6 +40,7 @@ function welcome(extra: Partial<Extract<ServerMessage, { type: 'welcome' }>> = {
     name: 'Sales',
     participantId: null,
     dialIn: { number: '+49 30 1234', pin: '1234567890' },
+    media: 'livekit',
     ...extra,
   };
 }
@@ -145,8 +146,8 @@ describe('ConferenceSession: joining', () => {
       state({
         status: 'waiting',
         participants: [
-          { id: 'p1', kind: 'guest', name: 'Ann', moderator: false, waiting: true, muted: false, level: 0, feeds: [] },
-          { id: 'p2', kind: 'phone', name: '+49…', moderator: false, waiting: true, muted: false, level: 0, feeds: [] },
+          { id: 'p1', kind: 'guest', name: 'Ann', moderator: false, waiting: true, muted: false, level: 0 },
+          { id: 'p2', kind: 'phone', name: '+49…', moderator: false, waiting: true, muted: false, level: 0 },
         ],
       }),
     );
@@ -202,9 +203,9 @@ describe('ConferenceSession: messages', () => {
   it('passes media messages to the media side, and gateway errors about its requests', async () => {
     const { view, media, socket, connect } = setup();
     await connect();
-    const answer = { type: 'media.answer', rid: 3, jsep: { type: 'answer', sdp: 'v=0' } } as const;
-    socket().receive(answer);
-    expect(media.handle).toHaveBeenCalledWith(answer);
+    const grant = { type: 'media.livekit', rid: 3, url: 'wss://livekit.test', token: 'jwt' } as const;
+    socket().receive(grant);
+    expect(media.handle).toHaveBeenCalledWith(grant);
     media.handleError.mockReturnValueOnce(true);
     socket().receive({ type: 'error', code: 'forbidden', message: 'no room', rid: 3 });
     expect(media.handleError).toHaveBeenCalledWith(3, 'forbidden', 'no room');

@@ -41,6 +41,7 @@ const welcome = (role: 'moderator' | 'participant', moderatorPin?: string) => ({
   name: 'Sales',
   participantId: null,
   dialIn: { number: '+49 30 1234', pin: '1234567890' },
+  media: 'livekit' as const,
   ...(moderatorPin ? { moderatorPin } : {}),
 });
 

@@ -3,25 +3,16 @@
 // (zod only): `@foyer/common/conference-protocol`.
 //
 // Flow: hello (guest link token + name, or a Matrix OpenID token) → welcome → join → state
-// updates. The welcome says which media plane the conference runs on. Once `admitted`:
-// - on LiveKit, the page asks for a short-lived token (`media.token` → `media.livekit`) and
-//   connects to the group's LiveKit room itself; the gateway mints it only for admitted pages,
-//   removes the page from the room when it is no longer admitted, and mutes server-side;
-// - on Janus, the page sends its microphone to the AudioBridge mix (`media.audio`), publishes
-//   camera and screen to the VideoRoom (`media.publish`) and subscribes to the feeds it sees in
-//   the state (`media.subscribe` → `media.offer` → `media.start`). Browsers never talk to Janus's
-//   API: the gateway relays the session descriptions and keeps the Janus handles.
+// updates. Media runs on LiveKit: once `admitted`, the page asks for a short-lived token
+// (`media.token` → `media.livekit`) and connects to the group's LiveKit room itself; the gateway
+// mints it only for admitted pages, removes the page from the room when it is no longer
+// admitted, and mutes server-side. No media passes through this socket.
 import { z } from 'zod';
 
 const id = z.string().min(1).max(64);
 /** A request ID chosen by the page, echoed in the answer or error. */
 const rid = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const sdp = z
-  .string()
-  .min(1)
-  .max(64 * 1024);
-export const jsepSchema = z.strictObject({ type: z.enum(['offer', 'answer']), sdp });
-export type Jsep = z.infer<typeof jsepSchema>;
+/** What a page publishes besides its microphone. */
 export const mediaSourceSchema = z.enum(['camera', 'screen']);
 export type MediaSource = z.infer<typeof mediaSourceSchema>;
 
@@ -66,14 +57,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('leave') }),
   z.strictObject({ type: z.literal('mute'), participantId: id, muted: z.boolean() }),
   z.strictObject({ type: z.literal('remove'), participantId: id }),
-  /** LiveKit: a token for the group's LiveKit room (admitted pages only). */
+  /** A token for the group's LiveKit room (admitted pages only). */
   z.strictObject({ type: z.literal('media.token'), rid }),
-  z.strictObject({ type: z.literal('media.audio'), rid, jsep: jsepSchema }),
-  z.strictObject({ type: z.literal('media.publish'), rid, source: mediaSourceSchema, jsep: jsepSchema }),
-  z.strictObject({ type: z.literal('media.unpublish'), source: mediaSourceSchema }),
-  z.strictObject({ type: z.literal('media.subscribe'), rid, feed: id }),
-  z.strictObject({ type: z.literal('media.start'), rid, subscription: id, jsep: jsepSchema }),
-  z.strictObject({ type: z.literal('media.unsubscribe'), subscription: id }),
   z.strictObject({
     type: z.literal('chat.send'),
     /** The page's own ID for this message: a retry with the same ID is delivered once. */
@@ -84,9 +69,6 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
-export const feedViewSchema = z.object({ id, source: mediaSourceSchema });
-export type FeedView = z.infer<typeof feedViewSchema>;
-
 export const participantViewSchema = z.object({
   id,
   kind: z.enum(['phone', 'guest', 'staff', 'federated']),
@@ -96,11 +78,9 @@ export const participantViewSchema = z.object({
   moderator: z.boolean(),
   waiting: z.boolean(),
   muted: z.boolean(),
-  /** Speaking level 0..1 (the relay's estimate for callers, Janus talking events for browsers). */
+  /** Speaking level 0..1 of callers (the relay's estimate); pages see LiveKit's active speakers. */
   level: z.number(),
-  /** Video feeds this participant publishes (Janus; on LiveKit the page sees the room's tracks). */
-  feeds: z.array(feedViewSchema),
-  /** LiveKit: the participant's identity in the room (their tracks and active-speaker entries). */
+  /** The participant's identity in the LiveKit room (their tracks and active-speaker entries). */
   media: z.string().optional(),
 });
 export type ParticipantView = z.infer<typeof participantViewSchema>;
@@ -140,14 +120,6 @@ export const errorCodeSchema = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
-/** STUN/TURN servers for the page's peer connections (short-lived TURN credentials). */
-export const iceServerSchema = z.object({
-  urls: z.array(z.string().min(1)).min(1),
-  username: z.string().optional(),
-  credential: z.string().optional(),
-});
-export type IceServer = z.infer<typeof iceServerSchema>;
-
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('welcome'),
@@ -160,10 +132,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     dialIn: z.object({ number: z.string(), pin: z.string() }).nullable(),
     /** The group's moderator PIN, told to moderators only (never in room state). */
     moderatorPin: z.string().optional(),
-    /** Where the page relays media through when a direct path fails (absent: none configured). */
-    iceServers: z.array(iceServerSchema).optional(),
-    /** The media plane of this conference (absent: Janus). */
-    media: z.enum(['janus', 'livekit']).optional(),
+    /** The media plane of this conference (LiveKit, the only one since Janus was retired). */
+    media: z.literal('livekit'),
   }),
   z.object({
     type: z.literal('state'),
@@ -175,12 +145,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     participants: z.array(participantViewSchema),
     moderators: z.array(z.string()),
   }),
-  /** LiveKit: where to connect and the token (valid for a short while: enough to connect). */
+  /** Where to connect and the token (valid for a short while: enough to connect). */
   z.object({ type: z.literal('media.livekit'), rid, url: z.string().min(1), token: z.string().min(1) }),
-  z.object({ type: z.literal('media.answer'), rid, jsep: jsepSchema }),
-  z.object({ type: z.literal('media.offer'), rid, subscription: id, feed: id, jsep: jsepSchema }),
-  /** A feed this page subscribed to is gone (unpublished, or its owner left). */
-  z.object({ type: z.literal('media.ended'), subscription: id }),
   z.object({ type: z.literal('chat'), message: chatLineSchema }),
   z.object({ type: z.literal('chat.failed'), txnId: z.string(), message: z.string() }),
   z.object({ type: z.literal('chat.redacted'), id: z.string() }),

@@ -23,6 +23,7 @@ describe('config schema', () => {
     expect(config.appservice.botLocalpart).toBe('foyer');
     expect(config.appservice.registration).toBe('/etc/registration/foyer-registration.yaml');
     expect(config.gateway.sip.transports).toEqual(['udp', 'tcp']);
+    expect(config.gateway.livekit.url).toBe('ws://127.0.0.1:7880');
   });
 
   it('names an unknown key in one line', () => {
@@ -65,19 +66,58 @@ describe('config schema', () => {
     expect(errorOf(data)).toContain('bridge.fixedRooms.invite.0: expected a Matrix user ID');
   });
 
-  it('runs conferences on LiveKit when it is configured, on Janus otherwise, unless told', () => {
-    const livekit = { url: 'ws://127.0.0.1:7880', apiKey: 'foyer', apiSecret: 'x'.repeat(40) };
-    const plane = (gateway: Record<string, unknown>) => {
-      const data = sample();
-      data.gateway = { ...data.gateway, ...gateway };
-      return parseConfig(data, '/etc/foyer/foyer.yaml').config.gateway.media.plane;
-    };
-    expect(plane({ media: {} })).toBe('janus');
-    expect(plane({ media: {}, livekit })).toBe('livekit');
-    expect(plane({ media: { plane: 'janus' }, livekit })).toBe('janus');
-    expect(errorOf({ ...sample(), gateway: { ...sample().gateway, media: { plane: 'livekit' } } })).toContain(
-      'gateway.livekit: required when gateway.media.plane is livekit',
+  it('needs the livekit section, and says why', () => {
+    const data = sample();
+    delete (data.gateway as Record<string, unknown>).livekit;
+    expect(errorOf(data)).toBe(
+      '/etc/foyer/foyer.yaml: gateway.livekit: required: LiveKit is the media plane (url, apiKey, apiSecret; docs/media.md)',
     );
+  });
+
+  describe('keys of the retired Janus plane are refused with what to do, not as unknown keys', () => {
+    const retired = 'Janus was retired; LiveKit is the media plane (docs/media.md)';
+    it('gateway.janus', () => {
+      const data = sample();
+      const janus = { url: 'ws://127.0.0.1:8188', apiSecret: 'x'.repeat(40), roomAdminKey: 'y'.repeat(40) };
+      data.gateway = { ...data.gateway, janus };
+      expect(errorOf(data)).toBe(`/etc/foyer/foyer.yaml: gateway.janus: ${retired}; remove this section`);
+    });
+
+    it('gateway.media', () => {
+      for (const media of [{ plane: 'janus' }, { plane: 'livekit' }, {}]) {
+        const data = sample();
+        data.gateway = { ...data.gateway, media };
+        expect(errorOf(data)).toBe(
+          `/etc/foyer/foyer.yaml: gateway.media: ${retired}, the only one: remove this section`,
+        );
+      }
+    });
+
+    it('gateway.rtp.janusAddress', () => {
+      const data = sample();
+      const gateway = data.gateway as { rtp: Record<string, unknown> };
+      gateway.rtp = { ...gateway.rtp, janusAddress: 'sip-gateway' };
+      expect(errorOf(data)).toBe(
+        `/etc/foyer/foyer.yaml: gateway.rtp.janusAddress: ${retired}; the media agent reaches the relay at rtp.bind (127.0.0.1 when that is 0.0.0.0): remove this key`,
+      );
+    });
+
+    it('gateway.conference.turn (LiveKit hands pages its TURN servers)', () => {
+      const data = sample();
+      const gateway = data.gateway as { conference?: Record<string, unknown> };
+      gateway.conference = { ...gateway.conference, turn: { uris: ['turn:turn.example:3478'], sharedSecret: 'x' } };
+      expect(errorOf(data)).toBe(
+        "/etc/foyer/foyer.yaml: gateway.conference.turn: pages get their TURN servers from LiveKit since Janus was retired (LiveKit's rtc.turn_servers, docs/media.md): remove this key",
+      );
+    });
+
+    it('a config from before, with janus and without livekit, names the retirement first', () => {
+      const data = sample();
+      const gateway = data.gateway as Record<string, unknown>;
+      delete gateway.livekit;
+      gateway.janus = { url: 'ws://127.0.0.1:8188' };
+      expect(errorOf(data)).toBe(`/etc/foyer/foyer.yaml: gateway.janus: ${retired}; remove this section (and 1 more)`);
+    });
   });
 
   it('counts further problems without listing them all', () => {

@@ -25,7 +25,7 @@ export interface CallHandlerDeps {
   bridge: Pick<BridgeClient, 'admit'>;
   conferences: ConferenceManager;
   /** Where callers are mixed: without it a caller hears "not available". */
-  mix: Pick<CallerMix, 'available' | 'plane'>;
+  mix: Pick<CallerMix, 'available'>;
   prompts: Prompts;
   /** Who may try PINs, counted before each check (src/ivr/pin-guard.ts). */
   guard: PinGuard;
@@ -169,7 +169,7 @@ export class CallHandler {
     log.info({ ...who, trunk: call.trunk, codec: payloadType === 0 ? 'PCMU' : 'PCMA' }, 'call answered');
 
     if (!this.d.mix.available) {
-      await this.sayAndHangUp(call, relay, `conference not available (${this.d.mix.plane} unreachable)`);
+      await this.sayAndHangUp(call, relay, 'conference not available (media agent or LiveKit down)');
       return;
     }
 

@@ -16,20 +16,20 @@ import {
 import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
 import type { BrowserPlane } from './conference/browser-media.ts';
 import type { CallerMix } from './conference/mix.ts';
-import type { JanusService } from './janus/janus-service.ts';
 import type { GatewayMetrics } from './metrics.ts';
+
+/** The one media plane since Janus was retired. */
+const MEDIA_PLANE = 'livekit';
 
 /** Notifications from the bridge, for the conference logic to act on. */
 export class BridgeEvents extends EventEmitter<{ notification: [GatewayNotification] }> {}
 
 export function buildGatewayHttp(o: {
   secret: string;
-  /** Absent when the media plane is LiveKit (Janus is not used then). */
-  janus?: JanusService;
-  browsers: Pick<BrowserPlane, 'available' | 'plane'>;
-  mix: Pick<CallerMix, 'available' | 'plane'>;
+  browsers: Pick<BrowserPlane, 'available'>;
+  mix: Pick<CallerMix, 'available'>;
   /** LiveKit's webhook, verified and acted on (throws on a bad signature). */
-  livekitWebhook?: (body: string, authorization: string | undefined) => Promise<void>;
+  livekitWebhook: (body: string, authorization: string | undefined) => Promise<void>;
   metrics: GatewayMetrics;
   log: Logger;
   bridgeEvents: BridgeEvents;
@@ -42,41 +42,38 @@ export function buildGatewayHttp(o: {
     bodyLimit: 256 * 1024,
     trustedProxies: o.trustedProxies ?? [],
   });
-  // Healthy means able to host conferences: browsers need their media plane, callers their mix.
+  // Healthy means able to host conferences: browsers need LiveKit, callers the media agent's mix.
+  // The plane is named for monitoring and the bench, which read it here.
   const media = () => ({
-    ...(o.janus ? { janus: o.janus.connected ? 'connected' : 'disconnected' } : {}),
-    browsers: { plane: o.browsers.plane, media: o.browsers.available ? 'available' : 'unavailable' },
-    callers: { plane: o.mix.plane, mix: o.mix.available ? 'available' : 'unavailable' },
+    browsers: { plane: MEDIA_PLANE, media: o.browsers.available ? 'available' : 'unavailable' },
+    callers: { plane: MEDIA_PLANE, mix: o.mix.available ? 'available' : 'unavailable' },
   });
   app.get('/health', async (_req, reply) =>
     o.browsers.available && o.mix.available
       ? { status: 'ok', ...media() }
       : reply.code(503).send({ status: 'degraded', ...media() }),
   );
-  const webhook = o.livekitWebhook;
-  if (webhook)
-    app.register(async (scope) => {
-      // LiveKit signs the body's SHA-256: it is checked on the text as sent.
-      scope.addContentTypeParser(
-        ['application/webhook+json', 'application/json'],
-        { parseAs: 'string' },
-        (_r, body, done) => done(null, body),
-      );
-      scope.post(LIVEKIT_WEBHOOK_PATH, async (req, reply) => {
-        try {
-          await webhook(String(req.body), req.headers.authorization);
-        } catch (err) {
-          o.log.warn({ err: (err as Error).message }, 'LiveKit webhook refused');
-          return reply.code(401).send({ error: 'unauthenticated', message: 'invalid webhook signature' });
-        }
-        return { ok: true };
-      });
+  app.register(async (scope) => {
+    // LiveKit signs the body's SHA-256: it is checked on the text as sent.
+    scope.addContentTypeParser(
+      ['application/webhook+json', 'application/json'],
+      { parseAs: 'string' },
+      (_r, body, done) => done(null, body),
+    );
+    scope.post(LIVEKIT_WEBHOOK_PATH, async (req, reply) => {
+      try {
+        await o.livekitWebhook(String(req.body), req.headers.authorization);
+      } catch (err) {
+        o.log.warn({ err: (err as Error).message }, 'LiveKit webhook refused');
+        return reply.code(401).send({ error: 'unauthenticated', message: 'invalid webhook signature' });
+      }
+      return { ok: true };
     });
+  });
   app.register(async (authed) => {
     authed.addHook('onRequest', requireBearer(o.secret));
     authed.get('/metrics', async (_req, reply) => {
-      if (o.janus) o.metrics.janusConnected.set(o.janus.connected ? 1 : 0);
-      o.metrics.callerMixAvailable.set({ plane: o.mix.plane }, o.mix.available ? 1 : 0);
+      o.metrics.callerMixAvailable.set(o.mix.available ? 1 : 0);
       return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
     });
     authed.get('/internal/v1/conferences', async () => o.conferences?.() ?? { conferences: [] });

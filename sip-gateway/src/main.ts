@@ -1,6 +1,6 @@
 // The Foyer sip-gateway: conference host. SIP dial-in with the PIN IVR and an RTP relay per
-// call, the media plane (Janus, or LiveKit: callers through the media agent, browsers with tokens
-// minted here), the conference WebSocket.
+// call, the LiveKit media plane (callers through the media agent, browsers with tokens minted
+// here), the conference WebSocket.
 // See sip-gateway/README.md.
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -13,18 +13,13 @@ import { ServerDiscovery } from './auth/server-discovery.ts';
 import { BridgeClient } from './bridge-client.ts';
 import { CallHandler } from './calls.ts';
 import { ConferenceManager } from './conference/manager.ts';
-import { ConferenceRooms } from './conference/rooms.ts';
 import { registerConferenceSocket } from './conference/ws.ts';
 import { BridgeEvents, buildGatewayHttp } from './http.ts';
 import { Prompts } from './ivr/prompts.ts';
 import { PinGuard } from './ivr/pin-guard.ts';
 import { AttemptThrottle } from './ivr/throttle.ts';
-import { AudioBridgeMix } from './janus/audiobridge-mix.ts';
-import { JanusService } from './janus/janus-service.ts';
-import { JanusBrowsers } from './janus/web-media.ts';
 import { AgentMix } from './livekit/agent-mix.ts';
 import { LiveKitBrowsers } from './livekit/livekit-browsers.ts';
-import type { CallerMix } from './conference/mix.ts';
 import { RelayHost } from './media/relay-host.ts';
 import { createMetrics } from './metrics.ts';
 import { createSipServer } from './sip/server.ts';
@@ -46,53 +41,36 @@ await runService('sip-gateway', async (onStop) => {
   const applied = await migrate(db, migrations, MIGRATIONS_TABLE);
   if (applied.length) log.info({ applied }, 'database migrated');
 
-  const onLivekit = cfg.media.plane === 'livekit' && cfg.livekit !== undefined;
-  const janus = new JanusService({ url: cfg.janus.url, apiSecret: cfg.janus.apiSecret, log });
-  if (!onLivekit) {
-    onStop(() => janus.stop());
-    await janus.start();
-  }
-
   const bridge = new BridgeClient(cfg.bridgeUrl ?? listenerUrl(config.bridge.listen), config.internalApi.secret);
   const rtpBind = cfg.rtp.bind ?? cfg.sip.bind;
-  // The mix needs an IP for the relay's leg; a name (a container's service name) is resolved once.
-  const mixFacing = (
-    await lookup(cfg.rtp.janusAddress ?? (rtpBind === '0.0.0.0' ? '127.0.0.1' : rtpBind), { family: 4 })
-  ).address;
-  const rooms = new ConferenceRooms(db, janus, cfg.janus.roomAdminKey);
-  let mix: CallerMix;
-  let browsers: JanusBrowsers | LiveKitBrowsers;
-  let livekitBrowsers: LiveKitBrowsers | undefined;
-  if (onLivekit && cfg.livekit) {
-    const lk = new LiveKitBrowsers({
-      url: cfg.livekit.url,
-      publicUrl: cfg.livekit.publicUrl ?? cfg.livekit.url,
-      apiKey: cfg.livekit.apiKey,
-      apiSecret: cfg.livekit.apiSecret,
-      serverName: config.homeserver.serverName,
-      log: log.child({ part: 'livekit-browsers' }),
-    });
-    onStop(() => lk.stop());
-    await lk.start();
-    browsers = livekitBrowsers = lk;
-    const agent = new AgentMix({
-      binary: cfg.livekit.agentBinary ?? fileURLToPath(new URL('../../.tools/bin/foyer-media-agent', import.meta.url)),
-      livekit: { url: cfg.livekit.url, apiKey: cfg.livekit.apiKey, apiSecret: cfg.livekit.apiSecret },
-      serverName: config.homeserver.serverName,
-      relayAddress: mixFacing,
-      bindAddress: mixFacing,
-      ...(cfg.livekit.agentPorts ?? {}),
-      agentId: `${cfg.listen.port}`,
-      log: log.child({ part: 'media-agent' }),
-    });
-    onStop(() => agent.stop());
-    await agent.start();
-    mix = agent;
-  } else {
-    mix = new AudioBridgeMix({ janus, rooms, relayAddress: mixFacing });
-    browsers = new JanusBrowsers(janus, rooms);
-  }
-  const conferences = new ConferenceManager({ rooms, browsers, mix, bridge, prompts, log });
+  // The media agent is the gateway's child process: it meets the relay's mix side on this host,
+  // at the relay's address (loopback when the relay listens on every address). The agent needs an
+  // IP: a name is resolved once.
+  const mixFacing = (await lookup(rtpBind === '0.0.0.0' ? '127.0.0.1' : rtpBind, { family: 4 })).address;
+  const livekit = cfg.livekit;
+  const browsers = new LiveKitBrowsers({
+    url: livekit.url,
+    publicUrl: livekit.publicUrl ?? livekit.url,
+    apiKey: livekit.apiKey,
+    apiSecret: livekit.apiSecret,
+    serverName: config.homeserver.serverName,
+    log: log.child({ part: 'livekit-browsers' }),
+  });
+  onStop(() => browsers.stop());
+  await browsers.start();
+  const mix = new AgentMix({
+    binary: livekit.agentBinary ?? fileURLToPath(new URL('../../.tools/bin/foyer-media-agent', import.meta.url)),
+    livekit: { url: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret },
+    serverName: config.homeserver.serverName,
+    relayAddress: mixFacing,
+    bindAddress: mixFacing,
+    ...(livekit.agentPorts ?? {}),
+    agentId: `${cfg.listen.port}`,
+    log: log.child({ part: 'media-agent' }),
+  });
+  onStop(() => mix.stop());
+  await mix.start();
+  const conferences = new ConferenceManager({ browsers, mix, bridge, prompts, log });
   onStop(() => conferences.shutdown());
   // Conferences live in this process: whatever the bridge shows from before a restart is over.
   await bridge
@@ -111,10 +89,9 @@ await runService('sip-gateway', async (onStop) => {
   const metrics = createMetrics();
   const http = buildGatewayHttp({
     secret: config.internalApi.secret,
-    ...(onLivekit ? {} : { janus }),
     browsers,
     mix,
-    ...(livekitBrowsers ? { livekitWebhook: livekitBrowsers.webhook.bind(livekitBrowsers) } : {}),
+    livekitWebhook: browsers.webhook.bind(browsers),
     metrics,
     log,
     bridgeEvents,
@@ -134,7 +111,6 @@ await runService('sip-gateway', async (onStop) => {
       }),
     }),
     prompts,
-    ...(cfg.conference.turn ? { turn: cfg.conference.turn } : {}),
     browsers,
     log,
     maxGuests: cfg.conference.maxGuests,
@@ -197,8 +173,8 @@ await runService('sip-gateway', async (onStop) => {
   }
   metrics.relays.list = () => calls.relayStats();
   metrics.relays.clock = () => relays.clock;
-  if (mix instanceof AgentMix) metrics.mediaAgent.stats = () => mix.stats;
-  if (livekitBrowsers) metrics.livekitBrowsers.stats = () => livekitBrowsers.stats;
+  metrics.mediaAgent.stats = () => mix.stats;
+  metrics.livekitBrowsers.stats = () => browsers.stats;
   onStop(async () => {
     calls.hangupAll('gateway stopping');
     await new Promise((r) => setTimeout(r, 200)); // let the BYEs leave
@@ -210,7 +186,6 @@ await runService('sip-gateway', async (onStop) => {
     {
       listen: cfg.listen,
       sip: { bind: cfg.sip.bind, port: cfg.sip.port, transports: cfg.sip.transports },
-      plane: browsers.plane,
       browsers: browsers.available,
       callers: mix.available,
     },

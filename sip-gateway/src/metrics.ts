@@ -7,19 +7,18 @@ export interface RelayStats {
 
 export interface GatewayMetrics {
   registry: Registry;
-  janusConnected: Gauge;
-  callerMixAvailable: Gauge<'plane'>;
+  callerMixAvailable: Gauge;
   bridgeNotifications: Counter<'type'>;
   /** Where live relays and their clock (in the relay worker, as last reported) are read from at scrape time. */
   relays: {
     list: () => Iterable<RelayStats>;
     clock: () => { wakes: number; lateWakes: number; skippedFrames: number };
   };
-  /** The LiveKit media agent's counters, when callers are on LiveKit. */
+  /** The LiveKit media agent's counters. */
   mediaAgent: {
     stats: () => { agentStarts: number; agentExits: number; livekitDown: number; legsInterrupted: number } | undefined;
   };
-  /** Browsers on LiveKit: tokens minted, pages removed because they were not admitted. */
+  /** Browsers: tokens minted, pages removed because they were not admitted. */
   livekitBrowsers: { stats: () => { tokens: number; intrudersRemoved: number } | undefined };
 }
 
@@ -108,15 +107,9 @@ export function createMetrics(): GatewayMetrics {
     mediaAgent,
     livekitBrowsers,
     registry,
-    janusConnected: new Gauge({
-      name: 'foyer_gateway_janus_connected',
-      help: '1 while the gateway holds a Janus session',
-      registers: [registry],
-    }),
     callerMixAvailable: new Gauge({
       name: 'foyer_gateway_caller_mix_available',
-      help: '1 while callers can join their mix (plane: janus or livekit)',
-      labelNames: ['plane'],
+      help: '1 while callers can join their mix (the media agent, connected to LiveKit)',
       registers: [registry],
     }),
     bridgeNotifications: new Counter({

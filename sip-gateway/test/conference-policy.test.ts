@@ -1,7 +1,7 @@
-// Fixed rooms' conference rules with callers, on small fakes of the relay and Janus: no moderator
-// needed (or a moderator PIN), hold music while alone, start muted, capacity, *7 lock and *8
-// mute all for phone moderators, names announced into the mix; what the bridge is told while
-// Janus is away; the bridge's policy reaching a running conference.
+// Fixed rooms' conference rules with callers, on small fakes of the relay and the callers' mix: no
+// moderator needed (or a moderator PIN), hold music while alone, start muted, capacity, *7 lock
+// and *8 mute all for phone moderators, names announced into the mix; what the bridge is told
+// while the mix is away; the bridge's policy reaching a running conference.
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -24,13 +24,12 @@ const sound = (name: string) => Buffer.from(name);
 
 /** The callers' mix: legs joined and left, mutes, and whether it is there. */
 class FakeMix extends EventEmitter<{ down: []; up: [] }> {
-  readonly plane = 'janus';
   available = true;
   joined: string[] = [];
   left: string[] = [];
   mutes: [string, boolean][] = [];
-  identity(): undefined {
-    return undefined;
+  identity(participantId: string): string {
+    return `phone ${participantId}`;
   }
   async join(j: CallerJoin) {
     this.joined.push(j.participantId);
@@ -70,8 +69,7 @@ function setup(policy: Partial<ConferencePolicy>) {
   const reports: ConferenceReport[] = [];
   const mix = new FakeMix();
   const deps = {
-    rooms: {},
-    browsers: { available: true, plane: 'janus' },
+    browsers: { available: true },
     mix,
     bridge: {
       reportConference: async (_roomId: string, r: ConferenceReport) => {
@@ -201,7 +199,7 @@ describe('fixed room conferences', () => {
   });
 });
 
-describe('Janus away', () => {
+describe('the media plane away', () => {
   it('a conference that would run is reported on hold, media unavailable, everyone waiting', () => {
     expect(reportedStatus('running', false)).toBe('on_hold');
     expect(reportedStatus('running', true)).toBe('running');
@@ -326,8 +324,7 @@ describe('the bridge’s policy reaches a running conference', () => {
   it('room.updated gives a live conference the fixed room’s new settings; the music file is loaded here', async () => {
     const music = Buffer.from('jazz');
     const deps = {
-      rooms: { ensure: async () => ({ janusRoom: 1, groupId: '!r', secret: 's' }) },
-      browsers: Object.assign(new EventEmitter(), { available: true, plane: 'janus' }),
+      browsers: Object.assign(new EventEmitter(), { available: true }),
       mix: new FakeMix(),
       bridge: { reportConference: async () => undefined },
       prompts: { get: sound, music: (f: string) => (f === 'jazz.ul' ? music : undefined) },

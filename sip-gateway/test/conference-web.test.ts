@@ -1,33 +1,28 @@
-// The conference's rules for browsers, with small fakes for Janus and the bridge: who is
-// admitted when, what happens when the last moderator leaves, feeds ending for watchers, chat
-// echo matching and guest removal on revocation.
+// The conference's rules for browsers, with small fakes for their LiveKit media and the bridge:
+// who is admitted when, what happens when the last moderator leaves, mutes, chat echo matching
+// and guest removal on revocation.
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ConferenceReport } from '@foyer/common';
-import type { FeedView, ServerMessage } from '@foyer/common/conference-protocol';
+import type { ServerMessage } from '@foyer/common/conference-protocol';
+import type { BrowserMedia } from '../src/conference/browser-media.ts';
 import { Conference, type ConferenceDeps } from '../src/conference/conference.ts';
 import { ConferenceManager } from '../src/conference/manager.ts';
 import type { WebParticipant } from '../src/conference/participants.ts';
-import type { WebMedia } from '../src/janus/web-media.ts';
 
-class FakeMedia extends EventEmitter {
-  readonly plane = 'janus';
-  published: FeedView[] = [];
+class FakeMedia implements BrowserMedia {
+  readonly identity: string;
   stops: boolean[] = [];
-  ended: string[] = [];
   muted: boolean[] = [];
-  feeds(): FeedView[] {
-    return this.published;
+  constructor(id: string) {
+    this.identity = `@${id}:example.org:FOYER_WEB_${id}`;
   }
-  async stop(final: boolean): Promise<string[]> {
+  async token() {
+    return { url: 'wss://livekit.example.org', token: 't' };
+  }
+  async stop(final: boolean): Promise<void> {
     this.stops.push(final);
-    const feeds = this.published.map((f) => f.id);
-    this.published = [];
-    return feeds;
-  }
-  async feedEnded(feed: string): Promise<void> {
-    this.ended.push(feed);
   }
   async setMuted(m: boolean): Promise<void> {
     this.muted.push(m);
@@ -35,22 +30,23 @@ class FakeMedia extends EventEmitter {
   forget(): void {}
 }
 
+const mix = () => Object.assign(new EventEmitter(), { available: true, identity: (id: string) => `phone ${id}` });
+
 function setup() {
   const reports: ConferenceReport[] = [];
-  const browsers = { available: true, plane: 'janus' };
+  const browsers = { available: true };
   const deps = {
-    rooms: {},
     browsers,
     bridge: { reportConference: async (_: string, r: ConferenceReport) => void reports.push(r) },
     prompts: {},
     log: pino({ level: 'silent' }),
-    mix: Object.assign(new EventEmitter(), { available: true, identity: () => undefined }),
+    mix: mix(),
     reportDelayMs: 0,
   } as unknown as ConferenceDeps;
   const conference = new Conference('!room', deps);
   const web = (id: string, kind: WebParticipant['kind'], moderator = kind === 'staff') => {
     const sent: ServerMessage[] = [];
-    const media = new FakeMedia();
+    const media = new FakeMedia(id);
     const w: WebParticipant = {
       id,
       kind,
@@ -58,8 +54,7 @@ function setup() {
       ...(kind === 'guest' ? {} : { userId: `@${id}:example.org` }),
       moderator,
       muted: false,
-      talking: false,
-      media: media as unknown as WebMedia,
+      media,
       send: (m) => void sent.push(m),
       pendingChat: [],
       joinedAt: Date.now(),
@@ -91,7 +86,6 @@ describe('conference with browsers', () => {
     expect(c.admitted(guest.w)).toBe(true);
     expect(c.moderatorIds).toEqual(['@m1:example.org']);
 
-    guest.media.published = [{ id: '77', source: 'camera' }];
     await c.removeWeb('m1', 'left');
     expect(c.status).toBe('on_hold');
     expect(c.admitted(guest.w)).toBe(false);
@@ -110,22 +104,26 @@ describe('conference with browsers', () => {
     expect(c.snapshot().participants).toEqual([]); // members are real Matrix users, not virtual ones
   });
 
-  it('a feed that ends is dropped by everyone watching it', async () => {
+  it('a removed browser is told so and leaves the room for good; the others stay', async () => {
     const { conference: c, web } = setup();
     const mod = web('m1', 'staff');
     const a = web('a1', 'guest');
-    const b = web('b1', 'guest');
-    for (const p of [mod, a, b]) await c.addWeb(p.w);
-    a.media.published = [{ id: '11', source: 'camera' }];
-    expect(c.feedOwner('11')).toBe(a.w);
+    for (const p of [mod, a]) await c.addWeb(p.w);
     await c.removeWeb('a1', 'removed');
     expect(a.sent.at(-1)).toEqual({ type: 'removed', reason: 'removed' });
-    expect(b.media.ended).toEqual(['11']);
-    expect(mod.media.ended).toEqual(['11']);
-    expect(c.feedOwner('11')).toBeUndefined();
+    expect(a.media.stops).toEqual([true]);
+    expect(mod.media.stops).toEqual([]);
+    expect([...c.webs.keys()]).toEqual(['m1']);
   });
 
-  it('without Janus nobody is admitted', async () => {
+  it('the view names each participant’s LiveKit identity; pages see who speaks from LiveKit', async () => {
+    const { conference: c, web } = setup();
+    const guest = web('g1', 'guest');
+    await c.addWeb(guest.w);
+    expect(c.view()).toEqual([expect.objectContaining({ id: 'g1', media: guest.media.identity, level: 0 })]);
+  });
+
+  it('without LiveKit nobody is admitted', async () => {
     const { conference: c, browsers, web } = setup();
     const mod = web('m1', 'staff');
     await c.addWeb(mod.w);
@@ -145,7 +143,7 @@ describe('conference with browsers', () => {
     expect([...c.webs.keys()]).toEqual(['m1']);
   });
 
-  it('muting a browser reaches its Janus leg and shows in the view', async () => {
+  it('muting a browser reaches its LiveKit media and shows in the view', async () => {
     const { conference: c, web } = setup();
     const guest = web('g1', 'guest');
     await c.addWeb(guest.w);
@@ -191,14 +189,13 @@ describe('conference with browsers', () => {
   });
 
   it('an empty conference that a page watches is kept, so the page joins the live one', () => {
-    const browsers = Object.assign(new EventEmitter(), { available: true, plane: 'janus' });
+    const browsers = Object.assign(new EventEmitter(), { available: true });
     const manager = new ConferenceManager({
-      rooms: {},
       browsers,
       bridge: { reportConference: async () => undefined },
       prompts: {},
       log: pino({ level: 'silent' }),
-      mix: Object.assign(new EventEmitter(), { available: true, identity: () => undefined }),
+      mix: mix(),
     } as unknown as ConferenceDeps);
     const c = manager.get('!room');
     const watch = () => undefined;

@@ -1,10 +1,9 @@
-// Phone callers on the LiveKit media plane (gateway.media.plane: livekit, the test stack's gateway
-// on it for this file). Real
-// LiveKit, the real media agent, baresip phones, and a @livekit/rtc-node participant standing in
-// for a browser on LiveKit: each caller is a participant of the group's room with its own
-// identity and masked name; callers hear each other and the room, the room hears them; a
-// moderator's mute reaches LiveKit, and a mute through LiveKit's room service reaches the
-// conference; LiveKit or the agent going away puts callers on hold music until they are back.
+// Phone callers on the LiveKit media plane. Real LiveKit, the real media agent, baresip phones,
+// and a @livekit/rtc-node participant standing in for a browser: each caller is a participant of
+// the group's room with its own identity and masked name; callers hear each other and the room,
+// the room hears them; a moderator's mute reaches LiveKit, and a mute through LiveKit's room
+// service reaches the conference; LiveKit or the agent going away puts callers on hold music
+// until they are back.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { startPhonePair, type Baresip } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import { joinRoom, listen, publishTone, remoteAudio, type Tone } from '../../tests/helpers/livekit.ts';
 import { eventually, groupWithGuestAccess, newUser, type TestUser } from '../../tests/helpers/matrix.ts';
-import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
+import { runStack, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, env } = testStack();
 const lk = info.livekit;
@@ -39,8 +38,6 @@ async function callerParticipants() {
   const all = await roomService.listParticipants(lkRoom).catch(() => []);
   return all.filter((p) => p.identity.includes('_phone_'));
 }
-
-onPlane('livekit');
 
 beforeAll(async () => {
   const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { callers: unknown };

@@ -1,5 +1,5 @@
-// Phone dial-in against the real stack: sipp and baresip as callers, Janus mixing, Synapse
-// showing callers as virtual users, a moderator on the conference WebSocket.
+// Phone dial-in against the real stack: sipp and baresip as callers, the media agent mixing in
+// LiveKit, Synapse showing callers as virtual users, a moderator on the conference WebSocket.
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -14,7 +14,6 @@ import {
   enc,
   eventually,
   joinedMembers,
-  metricValue,
   newUser,
   stateOf,
   type TestUser,
@@ -31,7 +30,7 @@ import {
   runSipp,
   scenario,
 } from '../../tests/helpers/sipp.ts';
-import { onPlane, runStack, testStack } from '../../tests/helpers/stack.ts';
+import { runStack, testStack } from '../../tests/helpers/stack.ts';
 
 const { info, env } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
@@ -273,43 +272,6 @@ describe('gateway restart', () => {
     const r = await call;
     expect(r.code, r.output + r.errors).toBe(0);
     await eventually(async () => (await phoneMembers()).length === 0, 'the virtual user to leave');
-  });
-});
-
-describe('Janus restart', () => {
-  onPlane('janus');
-
-  it('callers wait on hold music while Janus is away and rejoin the recreated room when it is back', async () => {
-    const moderator = await ConferenceClient.asMember(info, alice, roomId);
-    try {
-      moderator.send({ type: 'join' });
-      await moderator.state((s) => s.status === 'running');
-      const call = runSipp(
-        scenario(
-          `${INVITE('+4930864213579')}\n${ANSWERED}\n  <pause milliseconds="500"/>\n${rfc4733Keys(`${pin}#`)}\n  <pause milliseconds="25000"/>\n${CALLER_BYE}`,
-        ),
-        sip,
-        { timeoutS: 90 },
-      );
-      await moderator.state((s) => callers(s).length === 1 && !callers(s)[0]?.waiting, 30_000);
-      const fromMix = async () => {
-        const res = await fetch(`${info.gatewayUrl}/metrics`, {
-          headers: { authorization: `Bearer ${info.internalApiSecret}` },
-        });
-        return metricValue(await res.text(), 'foyer_gateway_rtp_packets', { leg: 'from_mix' });
-      };
-      const beforeRestart = moderator.messages.length;
-      expect((await runStack(['restart', 'janus'], env)).code).toBe(0);
-      // The gateway may notice the outage, and Janus come back, before the restart command returns.
-      await moderator.stateSince(beforeRestart, (s) => callers(s)[0]?.waiting === true, 15_000);
-      await moderator.state((s) => callers(s)[0]?.waiting === false, 30_000);
-      const before = await fromMix();
-      await eventually(async () => (await fromMix()) > before + 20, 'mix audio from the new Janus room');
-      const r = await call;
-      expect(r.code, r.output + r.errors).toBe(0);
-    } finally {
-      await moderator.close();
-    }
   });
 });
 

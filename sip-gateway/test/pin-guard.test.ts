@@ -19,7 +19,7 @@ const quiet: GuardFacts = {
 };
 
 /** The shipped defaults (gateway.throttle), as docs/security.md states them. */
-const cfg: PinGuardConfig = configSchema.shape.gateway.in.shape.throttle.parse(undefined);
+const cfg: PinGuardConfig = configSchema.shape.gateway.shape.throttle.parse(undefined);
 
 describe('attempt throttle', () => {
   it('counts attempts in flight: a parallel burst meets the limit at once', () => {

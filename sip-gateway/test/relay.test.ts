@@ -1,4 +1,4 @@
-// The per-call RTP relay with real UDP sockets on loopback: a fake caller and a fake Janus leg.
+// The per-call RTP relay with real UDP sockets on loopback: a fake caller and a fake media agent leg.
 import type { Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeAlaw, encodeUlaw, decodeUlaw } from '../src/media/g711.ts';
@@ -40,14 +40,14 @@ async function relayFor(
   return relay;
 }
 
-/** A PCMU caller and a fake Janus leg, the relay between them in the mix. */
+/** A PCMU caller and a fake media agent leg, the relay between them in the mix. */
 async function inTheMix() {
   const caller = await peer();
-  const janus = await peer();
+  const agent = await peer();
   const relay = await relayFor(caller, { payloadType: 0 });
-  relay.setMix({ address: '127.0.0.1', port: janus.port });
+  relay.setMix({ address: '127.0.0.1', port: agent.port });
   relay.mode = 'mix';
-  return { caller, janus, relay };
+  return { caller, agent, relay };
 }
 
 /** A 440 Hz tone frame (20 ms at 8 kHz). */
@@ -58,11 +58,11 @@ function toneFrame(n: number): Int16Array {
 }
 
 describe('call relay', () => {
-  it('latches to the caller behind NAT, keeps DTMF away from Janus, and sends Janus PCMU for a PCMA caller', async () => {
+  it('latches to the caller behind NAT, keeps DTMF away from the mix, and sends the mix PCMU for a PCMA caller', async () => {
     const caller = await peer();
-    const janus = await peer();
+    const agent = await peer();
     const relay = await relayFor(caller, { payloadType: 8, sdpAddress: '10.1.2.3' });
-    relay.setMix({ address: '127.0.0.1', port: janus.port });
+    relay.setMix({ address: '127.0.0.1', port: agent.port });
     relay.mode = 'mix';
     const digits: string[] = [];
     relay.on('dtmf', (d) => digits.push(d));
@@ -78,25 +78,25 @@ describe('call relay', () => {
     }
     await wait(100);
     expect(digits).toEqual(['7']);
-    const toJanus = janus.got;
-    expect(toJanus.every((p) => p.payloadType === 0)).toBe(true); // no telephone-event, PCMU only
-    const loud = toJanus.filter((p) => Math.max(...decodeUlaw(p.payload).map(Math.abs)) > 4000);
+    const toAgent = agent.got;
+    expect(toAgent.every((p) => p.payloadType === 0)).toBe(true); // no telephone-event, PCMU only
+    const loud = toAgent.filter((p) => Math.max(...decodeUlaw(p.payload).map(Math.abs)) > 4000);
     expect(loud.length).toBeGreaterThanOrEqual(9); // the tone, transcoded A-law → μ-law
     expect(relay.level).toBeGreaterThan(-20);
 
-    // Janus's mix goes back to the latched source (not the private SDP address), as PCMA.
+    // The agent's mix goes back to the latched source (not the private SDP address), as PCMA.
     const mix = new RtpStream(0);
-    janus.sock.send(mix.next(Buffer.alloc(160, 0xff), 160), relay.mixPort, '127.0.0.1');
+    agent.sock.send(mix.next(Buffer.alloc(160, 0xff), 160), relay.mixPort, '127.0.0.1');
     await wait(100);
     expect(caller.got.some((p) => p.payloadType === 8)).toBe(true);
   });
 
-  it('drops audio from a stranger, fills the Janus leg with silence, and times out a silent caller', async () => {
+  it('drops audio from a stranger, fills the mix leg with silence, and times out a silent caller', async () => {
     const caller = await peer();
     const stranger = await peer();
-    const janus = await peer();
+    const agent = await peer();
     const relay = await relayFor(caller, { payloadType: 0, sdpAddress: '127.0.0.1', mediaTimeoutMs: 300 });
-    relay.setMix({ address: '127.0.0.1', port: janus.port });
+    relay.setMix({ address: '127.0.0.1', port: agent.port });
     relay.mode = 'mix';
     let timedOut = false;
     relay.once('timeout', () => (timedOut = true));
@@ -109,9 +109,9 @@ describe('call relay', () => {
     stranger.sock.send(out.next(Buffer.alloc(160, 0x00), 160), relay.callerPort, '127.0.0.1');
     await wait(50);
     expect(relay.counters.dropped).toBe(before + 1);
-    // Silence keeps Janus fed while the caller is quiet.
+    // Silence keeps the mix leg fed while the caller is quiet.
     await wait(200);
-    expect(janus.got.filter((p) => p.payload.every((b) => b === 0xff)).length).toBeGreaterThan(3);
+    expect(agent.got.filter((p) => p.payload.every((b) => b === 0xff)).length).toBeGreaterThan(3);
     await wait(300);
     expect(timedOut).toBe(true);
   });
@@ -132,19 +132,19 @@ describe('call relay', () => {
   });
 
   it('survives loss and reordering: late packets are dropped, the rest flows in order', async () => {
-    const { caller, janus, relay } = await inTheMix();
+    const { caller, agent, relay } = await inTheMix();
     const out = new RtpStream(0);
     const packets = Array.from({ length: 12 }, (_, i) => out.next(Buffer.alloc(160, i + 1), 160));
-    // 0 1 3 2(late) 4 6(5 lost) 7 … : the late one is dropped, the loss is Janus's jitter buffer's.
+    // 0 1 3 2(late) 4 6(5 lost) 7 … : the late one is dropped, the loss is the media agent's jitter buffer's.
     const order = [0, 1, 3, 2, 4, 6, 7, 8, 9, 10, 11];
     for (const i of order) {
       caller.sock.send(packets[i] ?? Buffer.alloc(0), relay.callerPort, '127.0.0.1');
       await wait(5);
     }
     await wait(50);
-    const forwarded = janus.got.map((p) => p.payload[0]).filter((b) => b !== 0xff);
+    const forwarded = agent.got.map((p) => p.payload[0]).filter((b) => b !== 0xff);
     expect(forwarded).toEqual([1, 2, 4, 5, 7, 8, 9, 10, 11, 12]);
-    const seqs = janus.got.map((p) => p.sequence);
+    const seqs = agent.got.map((p) => p.sequence);
     for (let i = 1; i < seqs.length; i++) expect((seqs[i]! - seqs[i - 1]! + 0x10000) & 0xffff).toBe(1);
     expect(relay.counters.dropped).toBe(1);
   });
@@ -161,7 +161,7 @@ describe('call relay', () => {
 
   for (const ptime of [10, 30, 40, 60]) {
     it(`cuts a caller's ${ptime} ms packets into the 20 ms frames the mix takes, none lost`, async () => {
-      const { caller, janus, relay } = await inTheMix();
+      const { caller, agent, relay } = await inTheMix();
       const out = new RtpStream(0);
       const totalMs = 600;
       for (let t = 0; t < totalMs; t += ptime) {
@@ -169,13 +169,13 @@ describe('call relay', () => {
         await wait(ptime);
       }
       await wait(60);
-      expect(janus.got.every((p) => p.payload.length === 160)).toBe(true);
-      expect(loudFrames(janus.got)).toBe(totalMs / 20);
+      expect(agent.got.every((p) => p.payload.length === 160)).toBe(true);
+      expect(loudFrames(agent.got)).toBe(totalMs / 20);
     });
   }
 
   it('hears a caller whose stream restarts (new SSRC, sequence numbers from the start again)', async () => {
-    const { caller, janus, relay } = await inTheMix();
+    const { caller, agent, relay } = await inTheMix();
     // The same 60 packets twice, as a looping pcap sends them (same SSRC and sequence numbers),
     // then a new SSRC whose sequence starts lower: each restart is heard from its first packet.
     const runs = [
@@ -197,7 +197,7 @@ describe('call relay', () => {
       }
       await wait(50);
     }
-    expect(loudFrames(janus.got)).toBe(180);
+    expect(loudFrames(agent.got)).toBe(180);
   });
 });
 

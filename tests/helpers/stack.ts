@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { DEFAULT_PLANE, type MediaPlane } from '../../scripts/lib/stack/state.ts';
+import { inject } from 'vitest';
 import { loadConfig, loadRegistration, type FoyerConfig, type Registration } from '@foyer/config';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -29,7 +28,6 @@ export interface StackInfo {
   bridgeApiUrl: string;
   gatewayUrl: string;
   internalApiSecret: string;
-  janus: { url: string; apiSecret: string; roomAdminKey: string };
   livekit: LivekitInfo;
   postgres: { adminUrl: string } | null;
   accounts: { demo: { userId: string; password: string }; admin: { userId: string; password: string } };
@@ -107,31 +105,4 @@ export async function runStack(
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
-}
-
-/** The media plane the test stack's gateway runs now (its health says). */
-export async function gatewayPlane(info: StackInfo): Promise<MediaPlane | undefined> {
-  const health = (await (await fetch(`${info.gatewayUrl}/health`)).json()) as { browsers?: { plane: MediaPlane } };
-  return health.browsers?.plane;
-}
-
-/**
- * Runs the calling file (or describe block) with the test stack's gateway on `plane`: restarted
- * with `--plane` before when the stack runs the other one, and put back after, so the next file
- * finds the stack's default plane again.
- */
-export function onPlane(plane: MediaPlane): void {
-  const { info, env } = testStack();
-  beforeAll(async () => {
-    if (plane !== DEFAULT_PLANE) {
-      const restart = await runStack(['restart', 'sip-gateway', '--plane', plane], env);
-      expect(restart.code, restart.stderr).toBe(0);
-    }
-    expect(await gatewayPlane(info), 'the gateway’s plane').toBe(plane);
-  }, 120_000);
-  afterAll(async () => {
-    if (plane === DEFAULT_PLANE) return;
-    const back = await runStack(['restart', 'sip-gateway', '--plane', DEFAULT_PLANE], env);
-    expect(back.code, back.stderr).toBe(0);
-  }, 120_000);
 }

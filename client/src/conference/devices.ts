@@ -1,4 +1,4 @@
-// Cameras, microphones and speakers: opening them, listing them, and measuring the microphone.
+// Cameras, microphones, speakers and screens: opening them, listing them, and measuring the microphone.
 import { deviceProblemOf, type DeviceProblem } from './device-problem.ts';
 
 export interface DeviceOption {
@@ -64,6 +64,24 @@ export async function openBoth(): Promise<{ audio: TrackResult; video: TrackResu
     const video = await openTrack('video');
     return { audio, video };
   }
+}
+
+/**
+ * A screen, window or tab the person picks; null when they cancelled the browser's picker.
+ * Rejects when the browser cannot share one.
+ */
+export async function pickScreen(): Promise<MediaStreamTrack | null> {
+  let stream: MediaStream;
+  try {
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (err) {
+    // Cancelling the picker is not an error worth a message.
+    if (err instanceof DOMException && err.name === 'NotAllowedError') return null;
+    throw err;
+  }
+  const track = stream.getVideoTracks()[0] ?? null;
+  if (track) track.contentHint = 'detail';
+  return track;
 }
 
 /** The devices the browser reveals (with labels once a permission was given). */

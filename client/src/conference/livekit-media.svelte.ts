@@ -1,31 +1,42 @@
-// The page in the group's LiveKit room, once admitted: it asks the gateway for a short-lived
-// token (the gateway mints one only for admitted pages), connects with livekit-client, publishes
-// microphone, camera and screen, and subscribes to everyone (browsers, and phone callers that the
-// gateway's media agent brings in). What the page may publish is LiveKit's to enforce: a
-// moderator's mute takes the microphone permission away, and the page publishes it again only
-// once LiveKit allows it. The gateway's state stays the source of who is there; LiveKit adds
-// each participant's tracks and who is speaking (active speakers).
-import { DisconnectReason, Room, RoomEvent, Track, type Participant, type RemoteTrack } from 'livekit-client';
-import type { ErrorCode, FeedView, MediaSource, ParticipantView } from '@foyer/common/conference-protocol';
+// The page's media: once admitted, the page asks the gateway for a short-lived token (the gateway
+// mints one only for admitted pages), connects to the group's LiveKit room with livekit-client,
+// publishes microphone, camera and screen, and subscribes to everyone (browsers, and phone
+// callers that the gateway's media agent brings in). Media stops when the page is no longer
+// admitted. What the page may publish is LiveKit's to enforce: a moderator's mute takes the
+// microphone permission away, and the page publishes it again only once LiveKit allows it. The
+// gateway's state stays the source of who is there; LiveKit adds each participant's tracks and
+// who is speaking (active speakers).
+import {
+  DisconnectReason,
+  Room,
+  RoomEvent,
+  Track,
+  type Participant,
+  type RemoteParticipant,
+  type RemoteTrack,
+  type RemoteTrackPublication,
+} from 'livekit-client';
+import type { ErrorCode, MediaSource, ParticipantView } from '@foyer/common/conference-protocol';
+import { pickScreen } from './devices.ts';
 import type { LocalMedia, TrackKind } from './local-media.svelte.ts';
-import { MediaFailure, MediaRequests, shareScreen, retryOrGiveUp, type Signalling } from './media-requests.ts';
-import type { PlaneSide } from './page-media.ts';
-import { PlaneState } from './plane-state.svelte.ts';
-import type { MediaServerMessage } from './session.ts';
+import { MediaFailure, TokenRequests, retryOrGiveUp, type Signalling } from './media-token.ts';
+import type { MediaPort, MediaServerMessage } from './session.ts';
+import type { ConferenceState } from './session-state.ts';
 import { collectStats, type ConferenceStats, type StatsSource } from './stats.ts';
+import type { RemoteVideo } from './tiles.ts';
 
-interface Grant {
-  url: string;
-  token: string;
+export type AudioStatus = 'idle' | 'connecting' | 'connected' | 'failed';
+
+/** One participant's voice (each plays in an <audio> element of its own). */
+export interface RemoteAudio {
+  key: string;
+  stream: MediaStream;
 }
 
-/** What LiveKit says about one participant: video feeds (track SIDs) and how loud they speak. */
-interface Seen {
-  feeds: FeedView[];
-  level: number;
-}
+/** What the page publishes. */
+type OwnSource = MediaSource | 'microphone';
 
-const SOURCES: Record<MediaSource | 'microphone', Track.Source> = {
+const SOURCES: Record<OwnSource, Track.Source> = {
   microphone: Track.Source.Microphone,
   camera: Track.Source.Camera,
   screen: Track.Source.ScreenShare,
@@ -34,43 +45,52 @@ const SOURCES: Record<MediaSource | 'microphone', Track.Source> = {
 /** Pauses before LiveKit's resume attempts after a lost connection (then the page starts anew). */
 const RESUME_DELAYS_MS = [0, 300, 1200, 2700];
 
-const feedSource = (source: Track.Source): MediaSource | null =>
-  source === Track.Source.Camera ? 'camera' : source === Track.Source.ScreenShare ? 'screen' : null;
-
 const trackStats =
   (track: { getRTCStatsReport(): Promise<RTCStatsReport | undefined> }): StatsSource =>
   () =>
     track.getRTCStatsReport();
 
-export class LiveKitMedia extends PlaneState implements PlaneSide {
-  readonly plane = 'livekit';
-  /** By LiveKit identity; rebuilt on the room's events (the room object itself is not reactive). */
-  private seen = $state.raw<Readonly<Record<string, Seen>>>({});
+export class LiveKitMedia implements MediaPort {
+  audioStatus = $state<AudioStatus>('idle');
+  remoteAudio = $state.raw<RemoteAudio[]>([]);
+  remoteVideos = $state.raw<RemoteVideo[]>([]);
+  screenTrack = $state.raw<MediaStreamTrack | null>(null);
+  /** How loud the room's active speakers are, by LiveKit identity (the room itself is not reactive). */
+  private levels = $state.raw<Readonly<Record<string, number>>>({});
 
   private room: Room | null = null;
   private admitted = false;
+  /** The gateway's state had this page muted by a moderator: only a new mute mutes the microphone. */
+  private serverMuted = false;
   /** Bumped by reset(): work started before it is abandoned when it resumes. */
   private epoch = 0;
-  private readonly tokens: MediaRequests<Grant>;
+  private readonly signalling: Signalling;
+  private readonly local: LocalMedia;
+  private readonly tokens: TokenRequests;
 
   constructor(signalling: Signalling, local: LocalMedia) {
-    super(signalling, local);
-    this.tokens = new MediaRequests(signalling);
+    this.signalling = signalling;
+    this.local = local;
+    this.tokens = new TokenRequests(signalling);
+    local.onTrackChange((kind, track) => void this.onLocalTrack(kind, track));
   }
 
   // --- MediaPort ---------------------------------------------------------------------------
 
-  admit(): void {
-    this.admitted = true;
-    void this.connect(1);
-  }
-
-  sync(): void {
-    // The room tells the page who publishes what.
+  update(state: ConferenceState): void {
+    if (!state.admitted) {
+      if (this.admitted) this.reset();
+      return;
+    }
+    if (!this.admitted) {
+      this.admitted = true;
+      void this.connect(1);
+    }
+    this.followServerMute(state);
   }
 
   handle(message: MediaServerMessage): void {
-    if (message.type === 'media.livekit') this.tokens.answer(message.rid, { url: message.url, token: message.token });
+    this.tokens.answer(message);
   }
 
   handleError(rid: number, code: ErrorCode, message: string): boolean {
@@ -84,19 +104,35 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
     const room = this.room;
     this.room = null;
     void room?.disconnect(false);
-    this.clear();
-    this.seen = {};
+    this.screenTrack?.stop();
+    this.screenTrack = null;
+    this.audioStatus = 'idle';
+    this.clearRemote();
   }
 
   // --- for the UI --------------------------------------------------------------------------
 
+  /** Shares a screen (or window or tab) the person picks. */
   async startScreenShare(): Promise<void> {
     if (!this.admitted || this.screenTrack) return;
-    const track = await shareScreen(this.signalling, () => this.admitted, this.screenEnded);
+    let track: MediaStreamTrack | null;
+    try {
+      track = await pickScreen();
+    } catch (err) {
+      this.signalling.notify('unavailable', String(err), 'screen');
+      return;
+    }
     if (!track) return;
+    if (!this.admitted) {
+      track.stop();
+      return;
+    }
+    // The browser's own "stop sharing" button.
+    track.addEventListener('ended', () => {
+      if (this.screenTrack === track) this.stopScreenShare();
+    });
     this.screenTrack = track;
-    const room = this.room;
-    if (room) await this.publish(room, 'screen', track);
+    if (this.room) await this.publish(this.room, 'screen', track);
   }
 
   stopScreenShare(): void {
@@ -106,12 +142,12 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
     track?.stop();
   }
 
-  decorate(participants: ParticipantView[]): ParticipantView[] {
-    const seen = this.seen;
+  /** The participants with how loud LiveKit hears them speak (callers' levels come from the relay). */
+  withActiveSpeakers(participants: ParticipantView[]): ParticipantView[] {
+    const levels = this.levels;
     return participants.map((p) => {
-      const s = p.media === undefined ? undefined : seen[p.media];
-      if (!s) return p;
-      return { ...p, feeds: s.feeds, level: Math.max(p.level, s.level) };
+      const level = p.media === undefined ? undefined : levels[p.media];
+      return level === undefined ? p : { ...p, level: Math.max(p.level, level) };
     });
   }
 
@@ -152,7 +188,7 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
       reconnectPolicy: { nextRetryDelayInMs: ({ retryCount }) => RESUME_DELAYS_MS[retryCount] ?? null },
     });
     try {
-      const grant = await this.tokens.send((rid) => ({ type: 'media.token', rid }));
+      const grant = await this.tokens.request();
       if (!current()) return;
       this.room = room;
       this.watch(room);
@@ -162,15 +198,12 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
         return;
       }
       this.audioStatus = 'connected';
-      this.refresh();
       await this.publishLocal(room);
     } catch (err) {
       if (this.room === room) this.room = null;
       void room.disconnect(false);
       if (!current()) return;
-      const failure = MediaFailure.of(err);
-      if (!this.admitted) return;
-      retryOrGiveUp(this.signalling, failure, attempt, 'audio', {
+      retryOrGiveUp(this.signalling, MediaFailure.of(err), attempt, 'audio', {
         again: () => {
           if (this.room === null) void this.connect(attempt + 1);
         },
@@ -182,28 +215,15 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
 
   private watch(room: Room): void {
     const mine = (): boolean => this.room === room;
-    const refresh = (): void => {
-      if (mine()) this.refresh();
-    };
     room
-      .on(RoomEvent.TrackSubscribed, (track) => {
-        if (mine()) this.subscribed(track);
+      .on(RoomEvent.TrackSubscribed, (track, publication, participant) => {
+        if (mine()) this.subscribed(track, publication, participant);
       })
       .on(RoomEvent.TrackUnsubscribed, (track) => {
         if (mine()) this.unsubscribed(track);
       })
-      .on(RoomEvent.TrackPublished, refresh)
-      .on(RoomEvent.TrackUnpublished, refresh)
-      .on(RoomEvent.TrackMuted, refresh)
-      .on(RoomEvent.TrackUnmuted, refresh)
-      .on(RoomEvent.ParticipantConnected, refresh)
-      .on(RoomEvent.ParticipantDisconnected, refresh)
-      .on(RoomEvent.ActiveSpeakersChanged, refresh)
-      .on(RoomEvent.LocalTrackPublished, () => {
-        if (mine()) this.refreshPublished();
-      })
-      .on(RoomEvent.LocalTrackUnpublished, () => {
-        if (mine()) this.refreshPublished();
+      .on(RoomEvent.ActiveSpeakersChanged, (speakers: Participant[]) => {
+        if (mine()) this.levels = Object.fromEntries(speakers.map((s) => [s.identity, s.audioLevel]));
       })
       .on(RoomEvent.ParticipantPermissionsChanged, (_before, participant: Participant) => {
         // A moderator's unmute gives the microphone back: publish it again.
@@ -218,10 +238,7 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
       .on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
         if (!mine()) return;
         this.room = null;
-        this.remoteAudio = [];
-        this.remoteVideos = [];
-        this.published = [];
-        this.seen = {};
+        this.clearRemote();
         // Removed by the gateway: its state (not admitted, or removed) follows within a moment
         // and ends this; a lost connection (or a removal that crossed a new admission) is
         // followed by a new token and the page comes back.
@@ -235,50 +252,38 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
       });
   }
 
-  private subscribed(track: RemoteTrack): void {
+  private subscribed(track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant): void {
     const sid = track.sid ?? track.mediaStreamTrack.id;
     const stream = new MediaStream([track.mediaStreamTrack]);
     if (track.kind === Track.Kind.Audio) {
       this.remoteAudio = [...this.remoteAudio.filter((a) => a.key !== sid), { key: sid, stream }];
     } else if (track.kind === Track.Kind.Video) {
+      const source = publication.source === Track.Source.ScreenShare ? 'screen' : 'camera';
       this.remoteVideos = [
         ...this.remoteVideos.filter((v) => v.feed !== sid),
-        { feed: sid, subscription: sid, stream },
+        { feed: sid, source, owner: participant.identity, stream },
       ];
     }
-    this.refresh();
   }
 
   private unsubscribed(track: RemoteTrack): void {
     const sid = track.sid ?? track.mediaStreamTrack.id;
     this.remoteAudio = this.remoteAudio.filter((a) => a.key !== sid);
     this.remoteVideos = this.remoteVideos.filter((v) => v.feed !== sid);
-    this.refresh();
   }
 
-  /** Who publishes which feed and who speaks, by identity. */
-  private refresh(): void {
-    const room = this.room;
-    if (!room) return;
-    const speaking = room.activeSpeakers;
-    const view = (p: Participant): [string, Seen] => {
-      const feeds = p.getTrackPublications().flatMap((pub) => {
-        const source = feedSource(pub.source);
-        return source && pub.trackSid && !pub.isMuted ? [{ id: pub.trackSid, source }] : [];
-      });
-      const level = speaking.find((s) => s.identity === p.identity)?.audioLevel ?? 0;
-      return [p.identity, { feeds, level }];
-    };
-    this.seen = Object.fromEntries([room.localParticipant, ...room.remoteParticipants.values()].map(view));
+  /** Nothing heard or seen from the room any more. */
+  private clearRemote(): void {
+    this.remoteAudio = [];
+    this.remoteVideos = [];
+    this.levels = {};
   }
 
-  private refreshPublished(): void {
-    const room = this.room;
-    if (!room) return;
-    this.published = (['camera', 'screen'] as const).filter((s) =>
-      room.localParticipant.getTrackPublication(SOURCES[s]),
-    );
-    this.refresh();
+  /** A moderator muted this page: mute the microphone here too (unmuting stays the person's call). */
+  private followServerMute(state: ConferenceState): void {
+    const muted = state.participants.find((p) => p.id === state.participantId)?.muted ?? false;
+    if (muted && !this.serverMuted && !this.local.micMuted) this.local.setMicMuted(true);
+    this.serverMuted = muted;
   }
 
   // --- publishing --------------------------------------------------------------------------
@@ -291,12 +296,12 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
     if (this.screenTrack) await this.publish(room, 'screen', this.screenTrack);
   }
 
-  private allowed(room: Room, source: MediaSource | 'microphone'): boolean {
+  private allowed(room: Room, source: OwnSource): boolean {
     const sources = room.localParticipant.permissions?.canPublishSources;
     return !sources || sources.length === 0 || sources.includes(Track.sourceToProto(SOURCES[source]));
   }
 
-  private async publish(room: Room, source: MediaSource | 'microphone', track: MediaStreamTrack): Promise<void> {
+  private async publish(room: Room, source: OwnSource, track: MediaStreamTrack): Promise<void> {
     if (this.room !== room || !this.allowed(room, source)) return;
     const existing = room.localParticipant.getTrackPublication(SOURCES[source]);
     try {
@@ -318,13 +323,13 @@ export class LiveKitMedia extends PlaneState implements PlaneSide {
     }
   }
 
-  private async unpublish(room: Room, source: MediaSource | 'microphone'): Promise<void> {
+  private async unpublish(room: Room, source: OwnSource): Promise<void> {
     const pub = room.localParticipant.getTrackPublication(SOURCES[source]);
     if (pub?.track) await room.localParticipant.unpublishTrack(pub.track, false).catch(() => undefined);
   }
 
   /** Microphone or camera changed (device switch, camera off): swap it in, or stop sending it. */
-  protected async onLocalTrack(kind: TrackKind, track: MediaStreamTrack | null): Promise<void> {
+  private async onLocalTrack(kind: TrackKind, track: MediaStreamTrack | null): Promise<void> {
     const room = this.room;
     if (!room || room.state !== 'connected') return;
     const source = kind === 'audio' ? 'microphone' : 'camera';

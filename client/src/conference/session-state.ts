@@ -58,7 +58,7 @@ export interface Notice {
   about: NoticeTopic;
 }
 
-export type NoticeTopic = 'audio' | 'camera' | 'screen' | 'video' | 'chat' | 'moderation' | 'general';
+export type NoticeTopic = 'audio' | 'camera' | 'screen' | 'chat' | 'moderation' | 'general';
 
 export interface SessionState {
   connection: ConnectionStatus;

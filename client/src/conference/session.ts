@@ -1,13 +1,12 @@
 // The conference page's side of the gateway WebSocket: hello → welcome → join → state, chat,
 // moderation, and reconnecting. It writes everything it learns into a SessionState object (the
-// page passes a `$state` proxy, so the UI follows). Media (WebRTC) lives behind MediaPort.
+// page passes a `$state` proxy, so the UI follows). Media (the LiveKit room) lives behind MediaPort.
 // No DOM types in here: the socket and the timers are the only outside world, and tests fake them.
 import {
   guestNameSchema,
   serverMessageSchema,
   type ClientMessage,
   type ErrorCode,
-  type IceServer,
   type ServerMessage,
 } from '@foyer/common/conference-protocol';
 import type {
@@ -21,10 +20,7 @@ import type {
 import { ownParticipantId } from './session-state.ts';
 
 export type HelloAuth = Extract<ClientMessage, { type: 'hello' }>['auth'];
-export type MediaServerMessage = Extract<
-  ServerMessage,
-  { type: 'media.answer' | 'media.offer' | 'media.ended' | 'media.livekit' }
->;
+export type MediaServerMessage = Extract<ServerMessage, { type: 'media.livekit' }>;
 
 export interface SocketHandlers {
   open(): void;
@@ -60,14 +56,14 @@ export class AuthFailure extends Error {
   }
 }
 
-/** The WebRTC side, told about everything media-related the gateway says. */
+/** The media side, told about everything media-related the gateway says. */
 export interface MediaPort {
   handle(message: MediaServerMessage): void;
   /** An error that answers request `rid`: true when it was a media request (the media side tells the person). */
   handleError(rid: number, code: ErrorCode, message: string): boolean;
   /** The conference state changed while the page wants to be in the conference. */
   update(state: ConferenceState): void;
-  /** Close every peer connection (left, back to waiting, connection lost). */
+  /** Stop all media (left, back to waiting, connection lost). */
   reset(): void;
 }
 
@@ -183,16 +179,6 @@ export class ConferenceSession {
   /** A request ID for a media request. */
   nextRid(): number {
     return ++this.lastRid;
-  }
-
-  /** The STUN/TURN servers the gateway named in its welcome (none: direct paths only). */
-  /** The media plane the gateway runs this conference on. */
-  get mediaPlane(): 'janus' | 'livekit' {
-    return this.state.welcome?.media ?? 'janus';
-  }
-
-  get iceServers(): IceServer[] {
-    return this.state.welcome?.iceServers ?? [];
   }
 
   /** Sends when the gateway is listening (open and welcomed); false otherwise. */
@@ -435,9 +421,6 @@ export class ConferenceSession {
         if (this.state.wantJoined) this.media?.update(message);
         else this.media?.reset();
         return;
-      case 'media.answer':
-      case 'media.offer':
-      case 'media.ended':
       case 'media.livekit':
         this.media?.handle(message);
         return;

@@ -1,5 +1,5 @@
 // The small test hook the end-to-end tests read through Playwright: the page's phase, and
-// counters from RTCPeerConnection.getStats(). Only numbers; no tokens, names or messages.
+// counters from the WebRTC statistics of the LiveKit tracks. Only numbers; no tokens, names or messages.
 
 export interface ConferenceStats {
   audio: { inboundPackets: number; inboundEnergy: number; outboundPackets: number } | null;
@@ -18,16 +18,11 @@ declare global {
   }
 }
 
-/** Where statistics come from: a peer connection's getStats, or a LiveKit track's. */
+/** Where statistics come from: a LiveKit track's getRTCStatsReport. */
 export type StatsSource = () => Promise<RTCStatsReport | undefined>;
 
-export const statsOf =
-  (pc: RTCPeerConnection): StatsSource =>
-  () =>
-    pc.getStats();
-
 export interface StatsInputs {
-  /** What the page hears (null: no audio connection). */
+  /** What the page hears (null: not in the room). */
   audioIn: StatsSource[] | null;
   audioOut: StatsSource[];
   video: { feed: string; source: StatsSource }[];
@@ -51,7 +46,7 @@ async function sum(sources: StatsSource[], type: string, kind: string, fields: s
         fields.forEach((field, i) => (totals[i] = (totals[i] ?? 0) + numberOf(entry, field)));
       });
     } catch {
-      // A closed connection has no statistics.
+      // A track that ended meanwhile has no statistics.
     }
   }
   return totals;

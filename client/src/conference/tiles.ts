@@ -1,12 +1,21 @@
-// The video tiles of the conference view: remote feeds, the own camera and the own screen.
-import type { ParticipantView } from '@foyer/common/conference-protocol';
-import type { RemoteVideo } from './page-media.ts';
+// The video tiles of the conference view: remote videos, the own camera and the own screen.
+import type { MediaSource, ParticipantView } from '@foyer/common/conference-protocol';
+
+/** A video track the page receives from the LiveKit room. */
+export interface RemoteVideo {
+  /** The track's ID in the room (as in the statistics of the test hook). */
+  feed: string;
+  source: MediaSource;
+  /** The publisher's LiveKit identity: the `media` of its participant. */
+  owner: string;
+  stream: MediaStream;
+}
 
 export interface Tile {
   key: string;
-  /** The feed ID (for own tiles: the feed the gateway lists for us, else own-camera/own-screen). */
+  /** The track's ID in the room; own tiles: own-camera, own-screen. */
   feed: string;
-  source: 'camera' | 'screen';
+  source: MediaSource;
   own: boolean;
   label: string;
   stream: MediaStream;
@@ -34,19 +43,14 @@ interface TileInput {
 
 export function buildTiles(input: TileInput): Tile[] {
   const { participants, ownId, labels } = input;
-  const owner = new Map<string, { participant: ParticipantView; source: 'camera' | 'screen' }>();
-  for (const participant of participants) {
-    for (const feed of participant.feeds) owner.set(feed.id, { participant, source: feed.source });
-  }
+  const byIdentity = new Map(participants.flatMap((p) => (p.media === undefined ? [] : [[p.media, p] as const])));
   const own = participants.find((p) => p.id === ownId);
-  const ownFeed = (source: 'camera' | 'screen'): string =>
-    own?.feeds.find((f) => f.source === source)?.id ?? `own-${source}`;
 
   const tiles: Tile[] = [];
   if (input.ownScreen) {
     tiles.push({
       key: 'own-screen',
-      feed: ownFeed('screen'),
+      feed: 'own-screen',
       source: 'screen',
       own: true,
       label: labels.yourScreen,
@@ -57,25 +61,25 @@ export function buildTiles(input: TileInput): Tile[] {
     });
   }
   for (const video of input.remote) {
-    const info = owner.get(video.feed);
-    const name = info?.participant.name ?? '';
-    const source = info?.source ?? 'camera';
+    const owner = byIdentity.get(video.owner);
+    const name = owner?.name ?? '';
+    const camera = video.source === 'camera';
     tiles.push({
       key: `feed-${video.feed}`,
       feed: video.feed,
-      source,
+      source: video.source,
       own: false,
-      label: source === 'screen' ? labels.screen(name) : name,
+      label: camera ? name : labels.screen(name),
       stream: video.stream,
-      participantId: info?.participant.id ?? null,
-      muted: source === 'camera' && (info?.participant.muted ?? false),
-      speaking: source === 'camera' && info !== undefined && isSpeaking(info.participant),
+      participantId: owner?.id ?? null,
+      muted: camera && (owner?.muted ?? false),
+      speaking: camera && owner !== undefined && isSpeaking(owner),
     });
   }
   if (input.ownCamera) {
     tiles.push({
       key: 'own-camera',
-      feed: ownFeed('camera'),
+      feed: 'own-camera',
       source: 'camera',
       own: true,
       label: labels.you,

@@ -19,9 +19,8 @@ import { stackLayout, type StackLayout } from './layout.ts';
 import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
 import { homeserverUrl } from './synapse.ts';
-import { janusUrl } from './janus.ts';
 import { livekitUrl } from './livekit.ts';
-import { DEFAULT_PLANE, stackBotLocalpart, type StackState } from './state.ts';
+import { stackBotLocalpart, type StackState } from './state.ts';
 
 /**
  * The bridge's bot in this stack (FOYER_STACK_DIR): chosen with FOYER_BOT_LOCALPART at its first
@@ -107,15 +106,13 @@ export function foyerConfig(l: StackLayout, s: StackState): FoyerConfigInput {
       },
       // Partner mode: the partner homeserver is on loopback, with the stack's own CA.
       ...(s.partner ? { federation: { trustedServers: [], allowPrivateAddresses: true, caFile: caFile(l) } } : {}),
-      media: { plane: s.plane ?? DEFAULT_PLANE },
       livekit: {
         url: livekitUrl(l),
         apiKey: s.secrets.livekitKey,
         apiSecret: s.secrets.livekitSecret,
-        // The mix legs' range: AudioBridge's plain RTP on Janus, the media agent's on LiveKit.
-        agentPorts: { portMin: l.rtp.audioBridge[0], portMax: l.rtp.audioBridge[1] },
+        // The media agent's plain-RTP mix legs: their own range, apart from the gateway's relay.
+        agentPorts: { portMin: l.rtp.mediaAgent[0], portMax: l.rtp.mediaAgent[1] },
       },
-      janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
       logLevel: 'info',
     },
     web: { listen: { bind: l.host, port: l.ports.web }, publicUrl: webUrl(l), logLevel: 'info' },

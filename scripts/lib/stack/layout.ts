@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 
 /**
  * Ports a stack takes from its base: TCP services and LiveKit's single UDP ports below +200,
- * UDP ranges from +1000 to +3999.
+ * UDP ranges from +2000 to +3999. Ports no longer used (Janus's) stay gaps, so every other port
+ * keeps its number.
  */
 export const STACK_PORT_SPAN = 4000;
 
@@ -49,8 +50,6 @@ export interface StackLayout {
     partnerSynapse: number;
     partnerFederation: number;
     postgres: number;
-    janus: number;
-    janusAdmin: number;
     /** LiveKit node A (the only one by default): signalling (HTTP/WebSocket) and ICE over TCP. */
     livekit: number;
     livekitRtc: number;
@@ -64,8 +63,8 @@ export interface StackLayout {
     sip: number;
     web: number;
   };
-  /** UDP ranges: Janus ICE (browsers), AudioBridge plain RTP (its own range), gateway relay. */
-  rtp: { janusIce: [number, number]; audioBridge: [number, number]; gateway: [number, number] };
+  /** UDP ranges: the media agent's plain-RTP mix legs, the gateway's relay to the callers. */
+  rtp: { mediaAgent: [number, number]; gateway: [number, number] };
   /** Single UDP ports: each LiveKit node muxes all its ICE over one (however many participants). */
   udp: { livekit: number; livekit2: number };
   configFile: string;
@@ -106,8 +105,6 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       partnerSynapse: p(9),
       partnerFederation: p(49),
       postgres: p(32),
-      janus: p(188),
-      janusAdmin: p(189),
       livekit: p(70),
       livekitRtc: p(71),
       livekit2: p(73),
@@ -119,7 +116,7 @@ export function stackLayout(env: NodeJS.ProcessEnv = process.env): StackLayout {
       sip: p(60),
       web: p(80),
     },
-    rtp: { janusIce: [p(1000), p(1999)], audioBridge: [p(2000), p(2999)], gateway: [p(3000), p(3999)] },
+    rtp: { mediaAgent: [p(2000), p(2999)], gateway: [p(3000), p(3999)] },
     udp: { livekit: p(72), livekit2: p(75) },
     configFile: join(dir, 'foyer.yaml'),
     // The developer's stack uses the repo's registration/ folder (as production does); other

@@ -1,18 +1,17 @@
-// LiveKit, the media plane (beside Janus until Janus is retired): one node by default, or two
-// nodes sharing a Redis (`scripts/stack up --media cluster`). Each node gets a generated YAML
-// config in the stack folder: signalling (HTTP/WebSocket) on loopback, ICE over one UDP port
-// (LiveKit's UDP mux: any number of participants, each holding two peer connections, share it)
-// and one TCP port, no embedded TURN, the API key and secret in a 0600 key file. As with Janus,
-// ICE cannot use loopback (browsers offer no loopback candidates): LiveKit takes the machine's
-// primary interface as its node IP (`use_external_ip: false`, no STUN), and the config limits
-// candidates to that interface.
+// LiveKit, the media plane: one node by default, or two nodes sharing a Redis
+// (`scripts/stack up --media cluster`). Each node gets a generated YAML config in the stack
+// folder: signalling (HTTP/WebSocket) on loopback, ICE over one UDP port (LiveKit's UDP mux: any
+// number of participants, each holding two peer connections, share it) and one TCP port, no
+// embedded TURN, the API key and secret in a 0600 key file. ICE cannot use loopback (Chromium
+// offers no loopback candidates by default): LiveKit takes the machine's primary interface as its
+// node IP (`use_external_ip: false`, no STUN), and the config limits candidates to that interface.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
 import { StackError } from './errors.ts';
 import { gatewayUrl } from './foyer.ts';
-import { primaryInterface } from './janus.ts';
 import type { MediaMode, StackLayout } from './layout.ts';
 import { requireBinary, startProcess, waitReady } from './proc.ts';
 import type { MediaSecrets } from './state.ts';
@@ -33,6 +32,14 @@ export interface LivekitNode {
   rtcTcpPort: number;
   /** ICE over UDP: one port for every participant of the node. */
   udpPort: number;
+}
+
+/** The first non-loopback interface with an IPv4 address (eth0 on most machines), if any. */
+function primaryInterface(): string | undefined {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (addrs?.some((a) => a.family === 'IPv4' && !a.internal)) return name;
+  }
+  return undefined;
 }
 
 export const mediaMode = (s: { media?: MediaMode }): MediaMode => s.media ?? 'single';

@@ -14,20 +14,11 @@ import {
   webUrl,
   writeFoyerConfig,
 } from './foyer.ts';
-import { janusUrl, startJanus } from './janus.ts';
 import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type StackLayout } from './layout.ts';
 import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';
-import {
-  assertPortsMatch,
-  initState,
-  loadState,
-  saveState,
-  type MediaPlane,
-  DEFAULT_PLANE,
-  type StackState,
-} from './state.ts';
+import { assertPortsMatch, initState, loadState, saveState, type StackState } from './state.ts';
 import {
   ensureBotAdmin,
   federationUrl,
@@ -45,7 +36,6 @@ const SERVICES = [
   'postgres',
   'synapse',
   'partner-synapse',
-  'janus',
   'redis',
   'livekit',
   'livekit-2',
@@ -68,7 +58,6 @@ function portsOf(l: StackLayout, s: StackState, name: Service): { tcp: number[];
     postgres: { tcp: [p.postgres] },
     synapse: { tcp: s.partner ? [p.synapse, p.synapseFederation] : [p.synapse] },
     'partner-synapse': { tcp: [p.partnerSynapse, p.partnerFederation] },
-    janus: { tcp: [p.janus, p.janusAdmin] },
     redis: { tcp: [p.redis] },
     livekit: lk('livekit'),
     'livekit-2': lk('livekit-2'),
@@ -107,8 +96,6 @@ async function startService(l: StackLayout, s: StackState, name: Service): Promi
     case 'synapse':
     case 'partner-synapse':
       return startSynapse(l, s, name);
-    case 'janus':
-      return startJanus(l, s);
     case 'redis':
       return startRedis(l, s);
     case 'livekit':
@@ -187,9 +174,7 @@ function writeStackJson(l: StackLayout, s: StackState): void {
     bridgeApiUrl: bridgeApiUrl(l),
     gatewayUrl: gatewayUrl(l),
     internalApiSecret: s.secrets.internalApi,
-    janus: { url: janusUrl(l), apiSecret: s.secrets.janusApi, roomAdminKey: s.secrets.roomAdminKey },
     livekit: livekitInfo(l, s),
-    plane: s.plane ?? DEFAULT_PLANE,
     postgres: s.db === 'postgres' ? { adminUrl: postgresUrl(l, s, 'postgres') } : null,
     rtp: l.rtp,
     accounts: {
@@ -305,22 +290,11 @@ function serviceArg(s: StackState, name: string | undefined): Service {
 
 const stopSignal = (name: Service): NodeJS.Signals => (name === 'postgres' ? 'SIGINT' : 'SIGTERM');
 
-async function single(
-  l: StackLayout,
-  action: 'start' | 'stop' | 'restart',
-  arg: string | undefined,
-  plane: MediaPlane | undefined,
-): Promise<void> {
+async function single(l: StackLayout, action: 'start' | 'stop' | 'restart', arg: string | undefined): Promise<void> {
   const s = loadState(l);
   if (!s) throw new StackError('no stack here; run scripts/stack up');
   assertPortsMatch(l, s);
   const name = serviceArg(s, arg);
-  if (plane) {
-    if (name !== 'sip-gateway' || action === 'stop')
-      throw new StackError('--plane goes with up, or start/restart sip-gateway');
-    s.plane = plane;
-    saveState(l, s);
-  }
   if (action !== 'start') {
     const stopped = await stopProcess(l, name, stopSignal(name));
     console.log(`  ${name} ${stopped ? 'stopped' : 'was not running'}`);
@@ -343,6 +317,7 @@ async function main(): Promise<number> {
       db: { type: 'string' },
       partner: { type: 'boolean' },
       media: { type: 'string' },
+      // Known only to be refused with the reason (parseArgs alone would say "unknown option").
       plane: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -355,17 +330,12 @@ async function main(): Promise<number> {
   if (values.media !== undefined && values.media !== 'single' && values.media !== 'cluster') {
     throw new StackError('--media takes "single" or "cluster"');
   }
-  if (values.plane !== undefined && values.plane !== 'janus' && values.plane !== 'livekit') {
-    throw new StackError('--plane takes "janus" or "livekit"');
+  if (values.plane !== undefined) {
+    throw new StackError('--plane is gone: Janus was retired, LiveKit is the only media plane');
   }
-  const plane = values.plane as MediaPlane | undefined;
   switch (cmd) {
     case 'up': {
       const s = stateForUp(l, values.db as DbMode | undefined, values.partner === true, values.media as MediaMode);
-      if (plane) {
-        s.plane = plane;
-        saveState(l, s);
-      }
       try {
         await up(l, s);
       } catch (err) {
@@ -383,7 +353,7 @@ async function main(): Promise<number> {
     case 'start':
     case 'stop':
     case 'restart':
-      await single(l, cmd, arg, plane);
+      await single(l, cmd, arg);
       return 0;
     case 'reset':
       await down(l);
@@ -394,16 +364,15 @@ async function main(): Promise<number> {
       console.log(`  removed ${l.dir}`);
       return 0;
     default:
-      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster] [--plane janus|livekit]
-                   | down | status | start|stop|restart <service> [--plane janus|livekit] | reset
+      console.log(`usage: scripts/stack up [--db postgres|embedded] [--partner] [--media single|cluster]
+                   | down | status | start|stop|restart <service> | reset
   up               install what is missing (scripts/setup --quick), then start every service and
                    print the client URL, dial-in URI and test account
   --db             postgres, or embedded (SQLite + PGlite, the default; fixed at creation)
   --partner        also run a second homeserver federating with ours over loopback (fixed at creation)
   --media          single: one LiveKit node (the default); cluster: two LiveKit nodes sharing a
-                   Redis (kept for later ups; switch after scripts/stack down)
-  --plane          the conferences' media plane: livekit (the default: browsers in the group's
-                   LiveKit room, callers through the media agent) or janus; kept
+                   Redis (kept for later ups; switch after scripts/stack down). Browsers join the
+                   group's LiveKit room, phone callers through the gateway's media agent
   FOYER_STACK_DIR  stack folder (default .stack)    FOYER_PORT_BASE  first port (default 18000)
   FOYER_MAX_GUESTS web guests at once (licence cap, default 25)
   FOYER_BOT_LOCALPART the bot's localpart (default foyer; fixed at creation, the tests use lobby)`);

@@ -6,19 +6,10 @@ import { DEFAULT_BOT_LOCALPART, LOCALPART_PATTERN } from '@foyer/common/matrix-i
 import { StackError } from './errors.ts';
 import type { DbMode, MediaMode, StackLayout } from './layout.ts';
 
-export type MediaPlane = 'janus' | 'livekit';
-
-/** The plane a stack runs when none was chosen. */
-export const DEFAULT_PLANE: MediaPlane = 'livekit';
-
 export interface StackState {
   db: DbMode;
   /** The media plane (`up --media`); absent: one LiveKit node. */
   media?: MediaMode;
-  /** The conferences' media plane (`up --plane`, `restart sip-gateway --plane`); absent: Janus. */
-  plane?: MediaPlane;
-  /** Before the browsers moved too, the plane was the callers' alone (read as `plane`). */
-  callers?: MediaPlane;
   serverName: string;
   /** The bridge's bot (`appservice.botLocalpart`), chosen at the first start; absent: the default. */
   botLocalpart?: string;
@@ -28,9 +19,6 @@ export interface StackState {
     macaroon: string;
     form: string;
     internalApi: string;
-    janusApi: string;
-    janusAdmin: string;
-    roomAdminKey: string;
     postgres: string;
   } & MediaSecrets;
   accounts: {
@@ -75,14 +63,13 @@ const stateFile = (l: StackLayout) => join(l.dir, 'state.json');
 export function loadState(l: StackLayout): StackState | undefined {
   const f = stateFile(l);
   if (!existsSync(f)) return undefined;
+  // A stack created while Janus ran also has `plane`, `callers` and Janus's secrets: unread now.
   const s = JSON.parse(readFileSync(f, 'utf8')) as StackState;
   // A stack created before LiveKit joined it gets its media secrets now.
   if (!s.secrets.livekitKey || !s.secrets.livekitSecret || !s.secrets.redis) {
     s.secrets = { ...s.secrets, ...newMediaSecrets() };
     saveState(l, s);
   }
-  if (s.callers && !s.plane) s.plane = s.callers;
-  delete s.callers;
   return s;
 }
 
@@ -155,9 +142,6 @@ export function initState(l: StackLayout, db: DbMode | undefined, partner = fals
       macaroon: randomToken(),
       form: randomToken(),
       internalApi: randomToken(),
-      janusApi: randomToken(),
-      janusAdmin: randomToken(),
-      roomAdminKey: randomToken(),
       postgres: randomToken(24),
       ...newMediaSecrets(),
     },

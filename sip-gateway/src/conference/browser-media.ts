@@ -1,35 +1,21 @@
-// Browsers' media as the conference sees it, on either plane: Janus (the gateway holds each
-// page's handles and relays session descriptions: janus/web-media.ts) or LiveKit (the page
-// connects to the group's room itself with a token the gateway mints once it is admitted:
-// livekit/livekit-browsers.ts). The conference only asks for a participant's media, mutes it,
-// and stops it when the participant is no longer admitted.
+// Browsers' media as the conference sees it: an admitted page connects to the group's LiveKit
+// room itself, with a short-lived token the gateway mints (livekit/livekit-browsers.ts). The
+// conference only asks for a participant's media, mutes it, and stops it when the participant is
+// no longer admitted; its tests put fakes behind these interfaces.
 import type { EventEmitter } from 'node:events';
-import type { FeedView } from '@foyer/common/conference-protocol';
 
 /** Who mutes: the person themself, a moderator (holds until a moderator unmutes), or "mute all". */
 export type MuteCause = 'self' | 'moderator' | 'mute-all';
 
-export interface BrowserMediaEvents {
-  /** Janus only: the page's voice started or stopped (LiveKit pages see active speakers). */
-  talking: [boolean];
-  /** Janus only: a subscription of this page ended (its feed is gone). */
-  ended: [subscription: string];
-  /** The page's published feeds changed. */
-  feeds: [];
-}
-
-export interface BrowserMedia extends EventEmitter<BrowserMediaEvents> {
-  readonly plane: 'janus' | 'livekit';
-  /** The page's video feeds as the others' state lists them (Janus; none on LiveKit). */
-  feeds(): FeedView[];
-  /** LiveKit: the page's identity in the group's room. */
-  readonly identity?: string;
+export interface BrowserMedia {
+  /** The page's identity in the group's LiveKit room (its tracks and active-speaker entries). */
+  readonly identity: string;
+  /** For an admitted page: where to connect, and the token. */
+  token(): Promise<{ url: string; token: string }>;
   setMuted(muted: boolean, by: MuteCause): Promise<void>;
-  /** Out of the media plane (back to waiting, or `final`: gone); resolves to the feeds that ended. */
-  stop(final: boolean): Promise<string[]>;
-  /** Janus: a feed this page watches went away. */
-  feedEnded(feed: string): Promise<void>;
-  /** The media plane went away with everything this page had there. */
+  /** Out of the room: back to waiting, or `final`: gone for good. */
+  stop(final: boolean): Promise<void>;
+  /** LiveKit went away, and the page's connection with it. */
   forget(): void;
 }
 
@@ -46,9 +32,8 @@ export interface BrowserPlaneEvents {
   up: [];
 }
 
-export interface BrowserPlane<M extends BrowserMedia = BrowserMedia> extends EventEmitter<BrowserPlaneEvents> {
-  readonly plane: 'janus' | 'livekit';
+export interface BrowserPlane extends EventEmitter<BrowserPlaneEvents> {
   /** Pages can be admitted to media now ('down' when this turns false, 'up' when true again). */
   readonly available: boolean;
-  media(j: BrowserJoin): M;
+  media(j: BrowserJoin): BrowserMedia;
 }

@@ -1,7 +1,7 @@
 // One group's conference: who is there, whether a moderator is, and what that means for each
 // caller and browser — waiting (callers with hold music, browsers in the waiting area), in the
-// mix (callers: mix.ts) and the SFU (browsers: browser-media.ts), on Janus or LiveKit, or back on
-// hold when the last moderator leaves. Every change is reported to
+// group's LiveKit room (callers through the mix: mix.ts; browsers with their own connection:
+// browser-media.ts), or back on hold when the last moderator leaves. Every change is reported to
 // the bridge, which mirrors it into the room.
 import {
   GROUP_CONFERENCE_POLICY,
@@ -18,7 +18,6 @@ import type { ChatLine, ParticipantView } from '@foyer/common/conference-protoco
 import type { BrowserPlane } from './browser-media.ts';
 import type { CallerMix } from './mix.ts';
 import type { Prompts } from '../ivr/prompts.ts';
-import type { ConferenceRooms } from './rooms.ts';
 import type { PhoneParticipant, WebParticipant } from './participants.ts';
 import { Keypad } from './keypad.ts';
 import { ConferenceReporter, type ReportSink } from './reporter.ts';
@@ -27,9 +26,8 @@ import { EventEmitter } from 'node:events';
 export type ConferenceStatus = ConferenceReport['status'];
 
 export interface ConferenceDeps {
-  rooms: ConferenceRooms;
-  /** Browsers' media (Janus's VideoRoom and AudioBridge, or LiveKit rooms). */
-  browsers: Pick<BrowserPlane, 'available' | 'on' | 'plane'>;
+  /** Browsers' media (their connections to the group's LiveKit room). */
+  browsers: Pick<BrowserPlane, 'available' | 'on'>;
   /** Where callers' audio is mixed. */
   mix: CallerMix;
   /** Where reports go (the bridge client; a sink without reportChanges gets whole reports only). */
@@ -247,12 +245,6 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     return this.serial(async () => {
       const first = w.moderator && !this.started;
       this.webs.set(w.id, w);
-      w.media.on('talking', (talking) => {
-        w.talking = talking;
-        this.emit('changed');
-      });
-      w.media.on('ended', (subscription) => w.send({ type: 'media.ended', subscription }));
-      w.media.on('feeds', () => this.emit('changed'));
       this.d.log.info(
         { roomId: this.roomId, participant: w.id, kind: w.kind, moderator: w.moderator },
         'browser joined the conference',
@@ -267,14 +259,13 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** A browser leaves (or is removed): its feeds end for the others; the last moderator puts the conference on hold. */
+  /** A browser leaves (or is removed): out of the room; the last moderator puts the conference on hold. */
   removeWeb(id: string, reason: 'left' | 'removed' | 'revoked' | 'deleted' | 'ended'): Promise<void> {
     return this.serial(async () => {
       const w = this.webs.get(id);
       if (!w) return;
       this.webs.delete(id);
-      w.media.removeAllListeners();
-      await this.feedsEnded(await w.media.stop(true));
+      await w.media.stop(true);
       if (reason !== 'left') w.send({ type: 'removed', reason });
       this.d.log.info({ roomId: this.roomId, participant: id, reason }, 'browser left the conference');
       if (w.moderator && !this.started) await this.hold();
@@ -290,23 +281,11 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       p.relay.musicInMix = false;
       this.toLobby(p, 'on-hold');
     }
-    for (const w of this.webs.values()) await this.feedsEnded(await w.media.stop(false));
-  }
-
-  /** Feeds that stopped: everyone watching them drops the subscription. */
-  async feedsEnded(feeds: string[]): Promise<void> {
-    for (const feed of feeds) for (const w of this.webs.values()) await w.media.feedEnded(feed);
-    if (feeds.length > 0) this.emit('changed');
-  }
-
-  /** The browser that publishes this feed. */
-  feedOwner(feed: string): WebParticipant | undefined {
-    for (const w of this.webs.values()) if (w.media.feeds().some((f) => f.id === feed)) return w;
-    return undefined;
+    for (const w of this.webs.values()) await w.media.stop(false);
   }
 
   /**
-   * The callers' mix went away (Janus, or the media agent or LiveKit): their legs are gone.
+   * The callers' mix went away (the media agent, or LiveKit for it): their legs are gone.
    * Callers wait with music until it is back, and the bridge hears so (on hold, media
    * unavailable), so the room never says running.
    */
@@ -395,7 +374,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** Browsers' media plane went away: what they had there is gone; their pages wait until it is back. */
+  /** LiveKit went away for the browsers: their connections are gone; their pages wait until it is back. */
   browserMediaLost(): Promise<void> {
     return this.serial(async () => {
       for (const w of this.webs.values()) w.media.forget();
@@ -403,7 +382,7 @@ export class Conference extends EventEmitter<{ changed: [] }> {
     });
   }
 
-  /** The browsers' media plane is back: rooms are recreated on demand. */
+  /** LiveKit is back for the browsers: admitted pages ask for new tokens. */
   browserMediaBack(): Promise<void> {
     return this.serial(async () => {
       this.emit('changed'); // browsers see themselves admitted again and reconnect their media
@@ -476,8 +455,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /**
    * Mute or unmute a caller or a browser, by a moderator or by themselves. Someone a moderator
-   * muted stays muted until a moderator unmutes them ('locked'); the mute is the media plane's
-   * (AudioBridge's, or LiveKit's permissions), so a modified page cannot undo it.
+   * muted stays muted until a moderator unmutes them ('locked'); a browser's mute is LiveKit's
+   * (its publish permissions), so a modified page cannot undo it.
    */
   async setMuted(
     id: string,
@@ -530,20 +509,16 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /** Everyone here as the conference page shows them (callers' numbers masked). */
   view(): ParticipantView[] {
-    const phones: ParticipantView[] = [...this.phones.values()].map((p) => {
-      const identity = this.d.mix.identity(p.id);
-      return {
-        id: p.id,
-        kind: 'phone',
-        name: phoneDisplayName(p.number),
-        moderator: p.moderator,
-        waiting: p.relay.mode !== 'mix',
-        muted: p.relay.muted,
-        level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
-        feeds: [],
-        ...(identity ? { media: identity } : {}),
-      };
-    });
+    const phones: ParticipantView[] = [...this.phones.values()].map((p) => ({
+      id: p.id,
+      kind: 'phone',
+      name: phoneDisplayName(p.number),
+      moderator: p.moderator,
+      waiting: p.relay.mode !== 'mix',
+      muted: p.relay.muted,
+      level: Math.max(0, Math.min(1, (p.relay.level + 60) / 60)),
+      media: this.d.mix.identity(p.id),
+    }));
     const webs: ParticipantView[] = [...this.webs.values()].map((w) => ({
       id: w.id,
       kind: w.kind,
@@ -552,9 +527,9 @@ export class Conference extends EventEmitter<{ changed: [] }> {
       moderator: w.moderator,
       waiting: !this.admitted(w),
       muted: w.muted,
-      level: w.talking ? 1 : 0,
-      feeds: w.media.feeds(),
-      ...(w.media.plane === 'livekit' ? { media: w.media.identity } : {}),
+      // Pages see who speaks from LiveKit's active speakers, not from us.
+      level: 0,
+      media: w.media.identity,
     }));
     return [...webs, ...phones];
   }
@@ -599,8 +574,8 @@ export class Conference extends EventEmitter<{ changed: [] }> {
 
   /**
    * The caller's recorded name and "has joined" / "has left" go into the mix in their place. A
-   * muted caller's leg is opened for it (a media plane that drops a muted caller's audio, as
-   * LiveKit's does, would drop the name too); the relay sends nothing of the caller meanwhile.
+   * muted caller's leg is opened for it (LiveKit drops a muted caller's audio, and would drop the
+   * name with it); the relay sends nothing of the caller meanwhile.
    */
   private announceName(p: PhoneParticipant, name: Buffer, what: 'has-joined' | 'has-left'): void {
     p.relay.announce(Buffer.concat([name, this.d.prompts.get(what)]));

@@ -14,7 +14,7 @@ export class ConferenceManager {
   constructor(deps: ConferenceDeps) {
     this.deps = deps;
     this.log = deps.log;
-    // On one plane both fire when it goes: callers and browsers wait for its return.
+    // When LiveKit goes both fire: callers and browsers wait for its return.
     deps.mix.on('down', () => {
       for (const c of this.conferences.values()) void c.callerMixLost();
     });
@@ -68,8 +68,8 @@ export class ConferenceManager {
   }
 
   /**
-   * Forget conferences nobody is in and no page watches (their Janus room stays for the next
-   * start); a page on the start screen keeps its conference, so its join lands in the live one.
+   * Forget conferences nobody is in and no page watches; a page on the start screen keeps its
+   * conference, so its join lands in the live one.
    */
   sweep(roomId: string): void {
     const c = this.conferences.get(roomId);

@@ -1,7 +1,7 @@
 // Where callers' audio is mixed: the media plane's side of a phone call. The relay's mix side
 // sends the caller's PCMU to one UDP address and gets back what the caller hears (everybody but
-// themself); Janus's AudioBridge and the LiveKit media agent both take that shape, so the
-// conference only joins and leaves legs and never knows which plane it runs on.
+// themself). The LiveKit media agent (livekit/agent-mix.ts) is that side; the conference only
+// joins and leaves legs through this contract, and its tests put a fake behind it.
 import type { EventEmitter } from 'node:events';
 
 export interface MixLeg {
@@ -39,16 +39,14 @@ export interface CallerMixEvents {
   legInterrupted: [participantId: string];
   /** The leg is in the room again. */
   legRestored: [participantId: string];
-  /** The media plane muted or unmuted a caller itself (LiveKit's room service: a moderator elsewhere). */
+  /** LiveKit muted or unmuted a caller itself (its room service: a moderator in another client). */
   mutedByMediaPlane: [participantId: string, muted: boolean];
 }
 
 export interface CallerMix extends EventEmitter<CallerMixEvents> {
-  /** 'janus' or 'livekit', for logs and health. */
-  readonly plane: 'janus' | 'livekit';
   /** New legs can join now: 'down' when this turns false, 'up' when it is true again. */
   readonly available: boolean;
   join(j: CallerJoin): Promise<MixLeg>;
-  /** The caller's identity in the media plane's room, where it has one (LiveKit). */
-  identity(participantId: string): string | undefined;
+  /** The caller's identity in the group's LiveKit room (their track and active-speaker entry). */
+  identity(participantId: string): string;
 }

@@ -1,12 +1,11 @@
-// Who is in a conference: phone callers (an RTP relay and a mix leg each) and browsers (their media on Janus or LiveKit).
+// Who is in a conference: phone callers (an RTP relay and a mix leg each) and browsers (their media in LiveKit).
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { ServerMessage } from '@foyer/common/conference-protocol';
 import type { Relay } from '../media/relay-host.ts';
 import type { IncomingCall } from '../sip/types.ts';
+import type { BrowserMedia } from './browser-media.ts';
 import type { MixLeg } from './mix.ts';
-import type { WebMedia } from '../janus/web-media.ts';
-import type { LiveKitWebMedia } from '../livekit/livekit-browsers.ts';
 
 /** Participant IDs become Matrix localparts (@foyer_phone_<id>): lowercase letters and digits. */
 export function newParticipantId(): string {
@@ -33,7 +32,7 @@ export interface PhoneParticipant {
   mutedByModerator?: boolean;
   /** The caller's recorded name (mu-law), for the announcement on join and leave. */
   name?: Buffer;
-  /** The caller's leg in the mix (Janus or LiveKit), while it is in. */
+  /** The caller's leg in the mix (the media agent's), while it is in. */
   leg?: MixLeg;
   /** How often the caller's leg failed and was joined again (conference.rejoinMix). */
   rejoins?: number;
@@ -53,8 +52,7 @@ export interface WebParticipant {
   muted: boolean;
   /** Muted by a moderator: the page cannot unmute itself until a moderator does. */
   mutedByModerator?: boolean;
-  talking: boolean;
-  media: WebMedia | LiveKitWebMedia;
+  media: BrowserMedia;
   /** Chat messages sent but not yet seen back from the room, oldest first. */
   pendingChat: { txnId: string; body: string }[];
   /** To this participant's page. */

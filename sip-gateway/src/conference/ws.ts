@@ -1,6 +1,6 @@
 // The conference WebSocket (/ws/conference): the conference page says who it is (a guest link,
-// or a Matrix member's OpenID token), joins, and then exchanges session descriptions for its
-// media, chat lines and moderator actions. Every message is schema-validated; a connection that
+// or a Matrix member's OpenID token), joins, and then asks for LiveKit tokens for its media, and
+// exchanges chat lines and moderator actions. Every message is schema-validated; a connection that
 // floods, or says nothing valid, is closed with a reason. One socket is one participant at most:
 // hello, join, leave and the clean-up on close run one after another, so messages sent at once
 // cannot make several participants, and whatever the socket made is gone when it closes.
@@ -17,28 +17,24 @@ import {
 import { BridgeApiError, type BridgeClient } from '../bridge-client.ts';
 import { AuthError, type OpenIdVerifier } from '../auth/openid.ts';
 import { clientKey, type AttemptThrottle } from '../ivr/throttle.ts';
-import type { WebMedia } from '../janus/web-media.ts';
 import type { BrowserPlane } from './browser-media.ts';
 import { policyFrom, type Conference } from './conference.ts';
 import type { Prompts } from '../ivr/prompts.ts';
 import type { ConferenceManager } from './manager.ts';
 import { newParticipantId, type WebParticipant } from './participants.ts';
-import { turnServers, type TurnConfig } from './turn.ts';
 
 export interface ConferenceSocketDeps {
   conferences: ConferenceManager;
   bridge: Pick<BridgeClient, 'admit' | 'postMessage'>;
   prompts: Pick<Prompts, 'music'>;
   openid: OpenIdVerifier;
-  /** Where browsers' media goes (Janus, or LiveKit). */
-  browsers: BrowserPlane<WebParticipant['media']>;
+  /** Browsers' media (LiveKit tokens for admitted pages). */
+  browsers: BrowserPlane;
   log: Logger;
   /** Licence: web guests at once over all conferences. */
   maxGuests: number;
   /** Failed hellos (wrong links, refused OpenID tokens) per client address, in-flight ones counted. */
   helloThrottle: AttemptThrottle;
-  /** TURN relay for browsers behind strict firewalls, if configured. */
-  turn?: TurnConfig;
   /** Origins allowed to open the socket (the web client's); others are refused. */
   allowedOrigins: string[];
   /** Messages a connection may send per second before it is closed. */
@@ -214,7 +210,6 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         ...(id.userId ? { userId: id.userId } : {}),
         moderator: id.moderator,
         muted: false,
-        talking: false,
         media: d.browsers.media({
           roomId: c.roomId,
           participantId: pid,
@@ -230,7 +225,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
       try {
         await c.addWeb(me);
       } catch (err) {
-        // Not in the conference after all: what its media plane holds for it goes too.
+        // Not in the conference after all: whatever LiveKit holds for it goes too.
         const made = me;
         me = undefined;
         await made.media.stop(true).catch(() => undefined);
@@ -253,14 +248,6 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
     function admittedMe(c: Conference): WebParticipant {
       if (!me || !c.admitted(me)) throw new Refusal('not_admitted', 'not in the conference (yet)');
       return me;
-    }
-
-    /** The page's Janus media, for the messages that relay session descriptions. */
-    function janusMedia(c: Conference): { p: WebParticipant; media: WebMedia } {
-      const p = admittedMe(c);
-      if (p.media.plane !== 'janus')
-        throw new Refusal('bad_message', 'this conference runs on LiveKit: ask for a token');
-      return { p, media: p.media };
     }
 
     async function chat(c: Conference, txnId: string, body: string): Promise<void> {
@@ -349,7 +336,6 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           return;
         case 'media.token': {
           const p = admittedMe(c);
-          if (p.media.plane !== 'livekit') throw new Refusal('bad_message', 'this conference runs on Janus');
           const { url, token } = await p.media.token();
           // Sent back to the waiting area meanwhile: the token is not handed out.
           if (!c.admitted(p)) {
@@ -358,46 +344,6 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
           }
           return send({ type: 'media.livekit', rid: msg.rid, url, token });
         }
-        case 'media.audio': {
-          const { p, media } = janusMedia(c);
-          const jsep = await media.joinAudio(msg.jsep, p.muted);
-          if (!c.admitted(p)) {
-            await media.leaveAudio();
-            throw new Refusal('not_admitted', 'back in the waiting area');
-          }
-          return send({ type: 'media.answer', rid: msg.rid, jsep });
-        }
-        case 'media.publish': {
-          const { p, media } = janusMedia(c);
-          const { answer } = await media.publish(msg.source, msg.jsep);
-          if (!c.admitted(p)) {
-            await media.unpublish(msg.source);
-            throw new Refusal('not_admitted', 'back in the waiting area');
-          }
-          send({ type: 'media.answer', rid: msg.rid, jsep: answer });
-          c.emit('changed');
-          return;
-        }
-        case 'media.unpublish': {
-          const feed = me?.media.plane === 'janus' ? await me.media.unpublish(msg.source) : undefined;
-          if (feed) await c.feedsEnded([feed]);
-          return;
-        }
-        case 'media.subscribe': {
-          const { p, media } = janusMedia(c);
-          const owner = c.feedOwner(msg.feed);
-          if (!owner || owner === p) throw new Refusal('not_found', 'no such feed');
-          const { subscription, offer } = await media.subscribe(msg.feed);
-          return send({ type: 'media.offer', rid: msg.rid, subscription, feed: msg.feed, jsep: offer });
-        }
-        case 'media.start': {
-          const { media } = janusMedia(c);
-          if (!(await media.start(msg.subscription, msg.jsep))) throw new Refusal('not_found', 'no such subscription');
-          return;
-        }
-        case 'media.unsubscribe':
-          if (me?.media.plane === 'janus') await me.media.unsubscribe(msg.subscription);
-          return;
         case 'chat.send':
           return chat(c, msg.txnId, msg.body);
       }
@@ -429,8 +375,7 @@ export function registerConferenceSocket(app: FastifyInstance, d: ConferenceSock
         dialIn: identity.group.dialIn ?? null,
         // The bridge tells the moderator PIN to moderators' pages only.
         ...(identity.group.moderatorPin ? { moderatorPin: identity.group.moderatorPin } : {}),
-        iceServers: turnServers(d.turn, connectionId.slice(0, 8)),
-        media: d.browsers.plane,
+        media: 'livekit',
       });
       pushState();
     }

@@ -34,7 +34,6 @@ export interface AgentMixOptions {
 }
 
 export class AgentMix extends EventEmitter<CallerMixEvents> implements CallerMix {
-  readonly plane = 'livekit';
   private readonly o: AgentMixOptions;
   private agent: AgentProcess | undefined;
   private configured = false;

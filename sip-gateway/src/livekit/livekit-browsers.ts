@@ -8,12 +8,10 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@foyer/common';
 import { livekitRoomOf, parseWebIdentity, webIdentity } from '@foyer/common/livekit';
-import type { FeedView } from '@foyer/common/conference-protocol';
 import { AccessToken, RoomServiceClient, TrackSource, WebhookReceiver } from 'livekit-server-sdk';
 import type {
   BrowserJoin,
   BrowserMedia,
-  BrowserMediaEvents,
   BrowserPlane,
   BrowserPlaneEvents,
   MuteCause,
@@ -66,8 +64,7 @@ export interface RoomService {
   mutePublishedTrack(room: string, identity: string, trackSid: string, muted: boolean): Promise<unknown>;
 }
 
-export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements BrowserPlane<LiveKitWebMedia> {
-  readonly plane = 'livekit';
+export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements BrowserPlane {
   private readonly o: LiveKitBrowsersOptions;
   private readonly roomService: RoomService;
   private readonly webhooks: WebhookReceiver;
@@ -220,8 +217,7 @@ function isNotFound(err: unknown): boolean {
 }
 
 /** One page's media on LiveKit: its identity in the group's room and what it may publish. */
-export class LiveKitWebMedia extends EventEmitter<BrowserMediaEvents> implements BrowserMedia {
-  readonly plane = 'livekit';
+export class LiveKitWebMedia implements BrowserMedia {
   readonly room: string;
   readonly identity: string;
   readonly name: string;
@@ -231,15 +227,10 @@ export class LiveKitWebMedia extends EventEmitter<BrowserMediaEvents> implements
   private released = false;
 
   constructor(browsers: LiveKitBrowsers, room: string, identity: string, name: string) {
-    super();
     this.browsers = browsers;
     this.room = room;
     this.identity = identity;
     this.name = name;
-  }
-
-  feeds(): FeedView[] {
-    return [];
   }
 
   /** For an admitted page: where to connect, and the token. */
@@ -256,17 +247,12 @@ export class LiveKitWebMedia extends EventEmitter<BrowserMediaEvents> implements
     // Muting oneself is the page's: it mutes its own track.
   }
 
-  async stop(final: boolean): Promise<string[]> {
+  async stop(final: boolean): Promise<void> {
     if (final) {
       this.released = true;
       this.browsers.released(this);
     } else this.browsers.dismissed(this);
     await this.browsers.remove(this.room, this.identity);
-    return [];
-  }
-
-  async feedEnded(): Promise<void> {
-    // LiveKit tells the pages itself.
   }
 
   forget(): void {

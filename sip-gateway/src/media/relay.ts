@@ -1,5 +1,5 @@
-// The RTP relay of one phone call: caller ⇄ gateway ⇄ the mix (Janus's AudioBridge or the LiveKit
-// media agent, both one PCMU leg per caller). It latches to the caller's real source address,
+// The RTP relay of one phone call: caller ⇄ gateway ⇄ the mix (the LiveKit media agent, one PCMU
+// leg per caller). It latches to the caller's real source address,
 // takes DTMF (RFC 4733) out of the stream before anything reaches the mix, plays prompts and hold
 // music, converts PCMA callers to the PCMU leg the mix gets, keeps the mix fed
 // with silence until the caller's audio flows, and estimates how loud the caller speaks.
@@ -222,7 +222,7 @@ export class CallRelay extends EventEmitter<RelayEvents> {
         this.counters.dtmf++;
         this.emit('dtmf', digit);
       }
-      return; // the mix has no use for telephone-event (Janus warns per packet): never forward it
+      return; // the mix takes PCMU only (the media agent drops anything else): never forward DTMF
     }
     if (pkt.payloadType !== this.payloadType || pkt.payload.length === 0) return;
     this.onCallerAudio(pkt);
@@ -282,8 +282,8 @@ export class CallRelay extends EventEmitter<RelayEvents> {
         this.emit('played');
       }
     }
-    // To the mix: silence while the caller is quiet, muted or not yet sending, so the mix (Janus
-    // sends nothing before it receives) keeps mixing for this leg.
+    // To the mix: silence while the caller is quiet, muted or not yet sending, so the leg carries
+    // one steady 20 ms stream from the start (the media agent keeps silence away from LiveKit).
     if (this.announcement && this.mix && this.mode === 'mix') {
       const frame = this.announcement.next();
       if (frame) this.sendMix(this.toMix.next(frame, FRAME_SAMPLES));

@@ -34,4 +34,21 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('active_calls');
     },
   },
+  {
+    name: '003_drop_conference_rooms',
+    async up(db) {
+      // Janus was retired (issue 13): a group's LiveKit room is named after its Matrix room
+      // (livekitRoomOf) and made by LiveKit on the first join: no mapping to keep.
+      await db.schema.dropTableIfExists('conference_rooms');
+    },
+    async down(db) {
+      // As 001_initial made it (the numbers start again: Janus forgot its rooms long ago).
+      await db.schema.createTable('conference_rooms', (t) => {
+        t.text('group_id').primary();
+        t.bigIncrements('janus_room', { primaryKey: false }).unique();
+        t.text('secret').notNullable();
+        t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
+      });
+    },
+  },
 ];
