@@ -360,6 +360,11 @@ describe('Foyer services', () => {
     // As the stack's Synapse: state_after in /sync, or clients may show state from before a fork.
     const synapse = dict(parse(renderTemplate('docker/templates/synapse.yaml')));
     expect(dict(synapse.experimental_features).msc4222_enabled).toBe(true);
+    // MatrixRTC: Element Call finds Foyer's token service as the homeserver's LiveKit transport.
+    expect(dict(synapse.experimental_features)).toMatchObject({ msc4143_enabled: true, msc4354_enabled: true });
+    expect(synapse.max_event_delay_duration).toBe('24h');
+    const transports = list(dict(synapse.matrix_rtc).transports);
+    expect(transports).toEqual([{ type: 'livekit', livekit_service_url: 'https://foyer.example.org/livekit/jwt' }]);
   });
 
   it('the databases the configs use are the ones the Postgres init script creates', () => {

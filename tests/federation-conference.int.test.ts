@@ -17,6 +17,7 @@ import {
   stateOf,
   type TestUser,
 } from './helpers/matrix.ts';
+import { askService, jwtClaims, rtcServiceUrl, sfuGetBody } from './helpers/matrixrtc.ts';
 import { runStack, testStack } from './helpers/stack.ts';
 
 const { info, env } = testStack();
@@ -78,6 +79,28 @@ afterAll(async () => {
 });
 
 describe('partners in conferences', () => {
+  it('a partner’s Element Call gets a token for the conference only while a moderator is in it', async () => {
+    const service = await rtcServiceUrl(info, owner);
+    const ask = async () =>
+      askService(`${service}/sfu/get`, {
+        body: sfuGetBody(roomId, await openIdToken(partnerView(info), partnerUser), 'PARTNERDEV'),
+      });
+    const early = await ask();
+    expect(early).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    expect(String(early.body.error)).toMatch(/moderator/);
+
+    const moderator = await ConferenceClient.asMember(info, owner, roomId);
+    moderator.send({ type: 'join' });
+    await moderator.state((s) => s.status === 'running');
+    const granted = await ask();
+    expect(granted.status, JSON.stringify(granted.body)).toBe(200);
+    expect(jwtClaims(String(granted.body.jwt)).sub).toBe(`${partnerUser.userId}:PARTNERDEV`);
+    // Nobody moderating again, for the next test.
+    moderator.send({ type: 'leave' });
+    await moderator.state((s) => !s.joined);
+    await moderator.close();
+  });
+
   it('a partner’s OpenID token is verified at their homeserver: they join as a participant', async () => {
     const token = await openIdToken(partnerView(info), partnerUser);
     expect(token.matrix_server_name).toBe(info.partner?.serverName);

@@ -100,7 +100,11 @@ describe('rooms the bot creates (room version 12)', () => {
 
   it('an unlimited bot sets its own events to 100, not to infinity', () => {
     const wanted = desiredPowerLevels({ users: {}, events: {} }, BOT, Infinity);
-    expect(wanted?.events).toEqual({ 'org.foyer.guest_access': 0, 'org.foyer.conference': 100 });
+    expect(wanted?.events).toEqual({
+      'org.foyer.guest_access': 0,
+      'org.matrix.msc3401.call.member': 0,
+      'org.foyer.conference': 100,
+    });
     expect(wanted?.users).toEqual({});
   });
 

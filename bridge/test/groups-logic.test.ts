@@ -74,7 +74,11 @@ describe('power levels', () => {
     expect(levelOf(pl, BOT)).toBe(100);
     expect(neededLevel(pl)).toBe(50);
     const wanted = desiredPowerLevels(pl, BOT);
-    expect(wanted?.events).toMatchObject({ 'org.foyer.guest_access': 0, 'org.foyer.conference': 100 });
+    expect(wanted?.events).toMatchObject({
+      'org.foyer.guest_access': 0,
+      'org.matrix.msc3401.call.member': 0,
+      'org.foyer.conference': 100,
+    });
     expect(desiredPowerLevels(wanted ?? {}, BOT)).toBeUndefined(); // nothing left to change
   });
 
@@ -86,8 +90,11 @@ describe('power levels', () => {
       state_default: 50,
       events: { 'm.room.power_levels': 50, 'org.foyer.guest_access': 75 },
     };
-    // The bot cannot lower a level above its own.
-    expect(desiredPowerLevels(moderator, BOT)?.events?.['org.foyer.guest_access']).toBeUndefined();
+    // The bot cannot lower a level above its own (it still opens call memberships to members).
+    expect(desiredPowerLevels(moderator, BOT)?.events).toMatchObject({
+      'org.foyer.guest_access': 75,
+      'org.matrix.msc3401.call.member': 0,
+    });
   });
 });
 

@@ -124,6 +124,8 @@ describe('groups', () => {
     expect(widget?.url).toContain('$matrix_room_id');
     const pl = await stateOf<{ events: Record<string, number> }>(info, alice, roomId, 'm.room.power_levels');
     expect(pl?.events['org.foyer.guest_access']).toBe(0);
+    // Members may press Call (Element Call's membership state events; callers' puppets too).
+    expect(pl?.events['org.matrix.msc3401.call.member']).toBe(0);
   });
 
   it('without the power level to write its state, the bot says so, and acts once it gets it', async () => {

@@ -83,4 +83,45 @@ describe('virtual users’ presence', () => {
     await p.idle();
     expect(g.calls).toEqual(['register v', 'invite !a @v:x', 'join !a @v:x V', 'invite !b @v:x', 'join !b @v:x V']);
   });
+
+  it('joins the call after the room and leaves it before the room; a waiting participant is out of the call', async () => {
+    const g = gatedApi();
+    g.release('!r');
+    const calls = {
+      join: async (room: string, user: string, device: string) => void g.calls.push(`call ${room} ${user} ${device}`),
+      leave: async (room: string, user: string) => void g.calls.push(`uncall ${room} ${user}`),
+    };
+    const p = new Presence({ api: g.api, log, localpartOf: (u) => u.slice(1, u.indexOf(':')), calls });
+    p.join('!r', '@v:x', 'V', 'FOYER_PHONE');
+    await p.idle();
+    p.join('!r', '@v:x', 'V'); // waiting again: out of the call, still in the room
+    await p.idle();
+    p.join('!r', '@v:x', 'V', 'FOYER_PHONE');
+    await p.idle();
+    p.leave('!r', '@v:x');
+    await p.idle();
+    expect(g.calls).toEqual([
+      'register v',
+      'invite !r @v:x',
+      'join !r @v:x V',
+      'call !r @v:x FOYER_PHONE',
+      'uncall !r @v:x',
+      'call !r @v:x FOYER_PHONE',
+      'uncall !r @v:x',
+      'leave !r @v:x',
+    ]);
+  });
+
+  it('a call membership that fails is logged; the join stands', async () => {
+    const g = gatedApi();
+    g.release('!r');
+    const calls = {
+      join: async () => Promise.reject(new Error('M_FORBIDDEN')),
+      leave: async () => undefined,
+    };
+    const p = new Presence({ api: g.api, log, localpartOf: (u) => u.slice(1, u.indexOf(':')), calls });
+    p.join('!r', '@v:x', 'V', 'FOYER_PHONE');
+    await p.idle();
+    expect(g.calls).toContain('join !r @v:x V');
+  });
 });

@@ -10,6 +10,11 @@ export const PHONE_DEVICE_ID = 'FOYER_PHONE';
 /** A browser's device: one per admission to a conference (the participant ID). */
 const WEB_DEVICE_PREFIX = 'FOYER_WEB_';
 
+/** The device in a guest's or member's page identity (and a guest puppet's call membership). */
+export function webDeviceId(participantId: string): string {
+  return `${WEB_DEVICE_PREFIX}${participantId}`;
+}
+
 /** Where the gateway hears from LiveKit (participants joining: anyone not admitted is removed). */
 export const LIVEKIT_WEBHOOK_PATH = '/livekit/webhook';
 
@@ -32,10 +37,36 @@ export function webIdentity(
   serverName: string,
 ): string {
   const user = p.kind === 'guest' || !p.userId ? makeGuestUserId(p.participantId, serverName) : p.userId;
-  return `${user}:${WEB_DEVICE_PREFIX}${p.participantId}`;
+  return `${user}:${webDeviceId(p.participantId)}`;
 }
 
 /** The participant ID in a browser's identity; undefined for any other identity. */
 export function parseWebIdentity(identity: string): string | undefined {
   return /^@[^:]+:.+:FOYER_WEB_([a-z0-9]{1,64})$/.exec(identity)?.[1];
+}
+
+/** The call of a room that MatrixRTC clients (Element Call) join: its one room-wide slot. */
+export const CALL_SLOT_ID = 'm.call#ROOM';
+
+/**
+ * Where the gateway answers MatrixRTC clients' token requests: the homeserver advertises
+ * `<gateway's public URL>/livekit/jwt` as its LiveKit transport's `livekit_service_url`.
+ */
+export const MATRIX_RTC_SERVICE_PATH = '/livekit/jwt';
+
+/** A call member's identity with state-event memberships (`org.matrix.msc3401.call.member`). */
+export function callMemberIdentity(userId: string, deviceId: string): string {
+  return `${userId}:${deviceId}`;
+}
+
+/**
+ * A call member's identity with sticky `rtc.member` events (Matrix 2.0 mode): SHA-256 of the JSON
+ * array [user, device, member ID], standard base64 without padding, as matrix-js-sdk computes it
+ * to match LiveKit participants to memberships.
+ */
+export function rtcMemberIdentity(userId: string, deviceId: string, memberId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([userId, deviceId, memberId]))
+    .digest('base64')
+    .replace(/=+$/, '');
 }

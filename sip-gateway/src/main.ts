@@ -14,6 +14,8 @@ import { BridgeClient } from './bridge-client.ts';
 import { CallHandler } from './calls.ts';
 import { ConferenceManager } from './conference/manager.ts';
 import { registerConferenceSocket } from './conference/ws.ts';
+import { CallMembers } from './matrixrtc/call-members.ts';
+import { registerTokenService } from './matrixrtc/token-service.ts';
 import { BridgeEvents, buildGatewayHttp } from './http.ts';
 import { Prompts } from './ivr/prompts.ts';
 import { PinGuard } from './ivr/pin-guard.ts';
@@ -99,28 +101,41 @@ await runService('sip-gateway', async (onStop) => {
     conferences: () => ({ conferences: conferences.all().map((c) => ({ roomId: c.roomId, report: c.snapshot() })) }),
   });
   await http.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const openid = new HomeserverOpenIdVerifier({
+    serverName: config.homeserver.serverName,
+    homeserverUrl: config.homeserver.url,
+    discovery: new ServerDiscovery({
+      allowPrivateAddresses: cfg.federation.allowPrivateAddresses,
+      ...(cfg.federation.caFile ? { extraCa: readFileSync(cfg.federation.caFile, 'utf8') } : {}),
+    }),
+  });
+  // Per client address only: a total limit would let one client lock everyone else out.
+  const openIdThrottle = () =>
+    new AttemptThrottle({
+      maxFailures: cfg.conference.maxLinkFailures,
+      windowSeconds: cfg.conference.linkFailureWindowSeconds,
+      maxInFlight: HELLOS_IN_FLIGHT_PER_CLIENT,
+    });
   registerConferenceSocket(http, {
     conferences,
     bridge,
-    openid: new HomeserverOpenIdVerifier({
-      serverName: config.homeserver.serverName,
-      homeserverUrl: config.homeserver.url,
-      discovery: new ServerDiscovery({
-        allowPrivateAddresses: cfg.federation.allowPrivateAddresses,
-        ...(cfg.federation.caFile ? { extraCa: readFileSync(cfg.federation.caFile, 'utf8') } : {}),
-      }),
-    }),
+    openid,
     prompts,
     browsers,
     log,
     maxGuests: cfg.conference.maxGuests,
-    // Per client address only: a total limit would let one client lock every guest out.
-    helloThrottle: new AttemptThrottle({
-      maxFailures: cfg.conference.maxLinkFailures,
-      windowSeconds: cfg.conference.linkFailureWindowSeconds,
-      maxInFlight: HELLOS_IN_FLIGHT_PER_CLIENT,
-    }),
+    helloThrottle: openIdThrottle(),
     allowedOrigins: [new URL(config.web.publicUrl).origin],
+  });
+  // Element Call's token requests (the homeserver's MatrixRTC transport points here).
+  registerTokenService(http, {
+    openid,
+    bridge,
+    conferences,
+    livekit: browsers,
+    members: new CallMembers({ livekit: browsers, conferences, log: log.child({ part: 'call-members' }) }),
+    throttle: openIdThrottle(),
+    log,
   });
   onStop(() => http.close());
 

@@ -96,6 +96,16 @@ describe('OpenID verification', () => {
     });
   });
 
+  it('without a claimed user, accepts the homeserver’s answer only for a user of that homeserver', async () => {
+    const ok = partner({ status: 200, body: JSON.stringify({ sub: '@bob:partner.example' }) });
+    expect(await ok.verifier.verify({ serverName: 'partner.example', token: 't' })).toBe('@bob:partner.example');
+    // A malicious server vouching for a user of ours (or anyone else's) is not believed.
+    const liar = partner({ status: 200, body: JSON.stringify({ sub: '@alice:our.example' }) });
+    await expect(liar.verifier.verify({ serverName: 'partner.example', token: 't' })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+  });
+
   it('says "unavailable" when the partner cannot be reached or answers nonsense', async () => {
     const down = partner(new Error('connect ECONNREFUSED'));
     const err = await down.verifier

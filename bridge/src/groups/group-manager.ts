@@ -19,6 +19,7 @@ import { LiveConferences, type GroupContext, type GroupManagerOptions } from './
 import { GatewayRequests } from './gateway-requests.ts';
 import { GuestMode } from './guest-mode.ts';
 import { CONFERENCE_EVENT, GUEST_ACCESS_EVENT } from './power.ts';
+import { CallMemberships } from './call-memberships.ts';
 import { Presence } from './presence.ts';
 import { parseGroupEvent, type GroupEvent } from './room-events.ts';
 import { RoomLifecycle, type GroupRooms } from './room-lifecycle.ts';
@@ -36,6 +37,8 @@ export class GroupManager implements GroupRooms {
   private readonly puppets: VirtualUsers;
   private readonly guestMode: GuestMode;
   private readonly gatewaySide: GatewayRequests;
+  /** Callers' and guests' call memberships (Element Call shows them). */
+  private readonly calls: CallMemberships;
 
   constructor(o: GroupManagerOptions) {
     const live = new LiveConferences();
@@ -58,7 +61,13 @@ export class GroupManager implements GroupRooms {
         await o.api.sendState(roomId, CONFERENCE_EVENT, '', content);
       },
     });
-    const presence = new Presence({ api: o.api, log: o.log, localpartOf: (u) => o.ids.localpartOf(u) });
+    this.calls = new CallMemberships({ api: o.api, log: o.log });
+    const presence = new Presence({
+      api: o.api,
+      log: o.log,
+      localpartOf: (u) => o.ids.localpartOf(u),
+      calls: this.calls,
+    });
     this.c = { o, serial: keyedSerialQueue(), writer, live, presence };
     this.rooms = new RoomLifecycle(this.c);
     this.puppets = new VirtualUsers(this.c);
@@ -68,6 +77,7 @@ export class GroupManager implements GroupRooms {
 
   stop(): void {
     this.c.writer.stop();
+    this.calls.stop();
   }
 
   // ---- events from the homeserver -------------------------------------------------------------

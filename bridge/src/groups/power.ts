@@ -13,6 +13,8 @@ export const GUEST_ACCESS_EVENT = 'org.foyer.guest_access';
 export const CONFERENCE_EVENT = 'org.foyer.conference';
 export const WIDGET_EVENT = 'im.vector.modular.widgets';
 export const BRIDGE_EVENT = 'm.bridge';
+/** MatrixRTC call memberships (state-event mode): Element Call's members, callers' and guests' puppets. */
+export const CALL_MEMBER_EVENT = 'org.matrix.msc3401.call.member';
 export const BOT_STATE_EVENTS = [CONFERENCE_EVENT, WIDGET_EVENT, BRIDGE_EVENT] as const;
 
 export function levelOf(pl: PowerLevels, userId: string): number {
@@ -30,7 +32,9 @@ export function neededLevel(pl: PowerLevels): number {
 
 /**
  * Power-level changes the bot wants, if it may make them: every member may send
- * org.foyer.guest_access; org.foyer.conference is the bot's alone (its own level).
+ * org.foyer.guest_access and call memberships (pressing Call in Element, the conference's
+ * callers and guests through their puppets); org.foyer.conference is the bot's alone (its own
+ * level).
  * Returns undefined when nothing needs changing or the bot is not allowed to.
  */
 export function desiredPowerLevels(
@@ -54,6 +58,7 @@ export function desiredPowerLevels(
     }
   };
   set(GUEST_ACCESS_EVENT, memberLevel);
+  set(CALL_MEMBER_EVENT, memberLevel);
   set(CONFERENCE_EVENT, own);
   return changed ? { ...pl, events } : undefined;
 }

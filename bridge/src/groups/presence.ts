@@ -9,8 +9,10 @@
 // (no separate profile request).
 import type { Logger } from '@foyer/common';
 import { MatrixError, type MatrixCalls } from '../matrix/api.ts';
+import type { CallMemberships } from './call-memberships.ts';
 
-type Wish = { want: 'join'; displayName: string } | { want: 'leave' };
+/** `callDevice`: in the room's call (MatrixRTC membership) with this device; absent: not. */
+type Wish = { want: 'join'; displayName: string; callDevice?: string } | { want: 'leave' };
 
 interface UserState {
   roomId: string;
@@ -33,21 +35,26 @@ export class Presence {
   private readonly registered = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly localpartOf: (userId: string) => string;
+  private readonly calls: Pick<CallMemberships, 'join' | 'leave'> | undefined;
 
   constructor(o: {
     api: Pick<MatrixCalls, 'registerVirtualUser' | 'invite' | 'join' | 'leave'>;
     log: Logger;
     localpartOf: (userId: string) => string;
     perRoom?: number;
+    /** Call memberships, kept after the join (and ended before the leave). */
+    calls?: Pick<CallMemberships, 'join' | 'leave'>;
   }) {
     this.api = o.api;
     this.log = o.log;
     this.localpartOf = o.localpartOf;
     this.perRoom = o.perRoom ?? 4;
+    this.calls = o.calls;
   }
 
-  join(roomId: string, userId: string, displayName: string): void {
-    this.wish(roomId, userId, { want: 'join', displayName });
+  /** In the room (and, with `callDevice`, in its call; without, out of it). */
+  join(roomId: string, userId: string, displayName: string, callDevice?: string): void {
+    this.wish(roomId, userId, { want: 'join', displayName, ...(callDevice ? { callDevice } : {}) });
   }
 
   leave(roomId: string, userId: string): void {
@@ -132,9 +139,11 @@ export class Presence {
     const { roomId, userId } = u;
     try {
       if (wish.want === 'join') {
-        await this.joinRoom(roomId, userId, wish.displayName);
+        if (!u.joined) await this.joinRoom(roomId, userId, wish.displayName);
         u.joined = true;
+        await this.call(roomId, userId, wish.callDevice);
       } else {
+        await this.call(roomId, userId, undefined);
         await this.api.leave(roomId, userId);
         u.joined = false;
       }
@@ -144,6 +153,17 @@ export class Presence {
         // The conference goes on without the room showing this participant; say why.
         this.log.error({ err: msg, roomId, userId }, 'could not join the virtual user to the room');
       else this.log.warn({ err: msg, roomId, userId }, 'virtual user could not leave');
+    }
+  }
+
+  /** In or out of the room's call; a failure is logged (the conference goes on, Element Call lacks them). */
+  private async call(roomId: string, userId: string, device: string | undefined): Promise<void> {
+    if (!this.calls) return;
+    try {
+      if (device) await this.calls.join(roomId, userId, device);
+      else await this.calls.leave(roomId, userId);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, roomId, userId }, 'call membership not updated');
     }
   }
 

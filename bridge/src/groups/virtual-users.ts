@@ -4,6 +4,7 @@
 // room's queue. A member who kicks one ends that participant's session. Only what changed is
 // written to the store.
 import type { ConferenceChanges, ReportedParticipant } from '@foyer/common';
+import { PHONE_DEVICE_ID, webDeviceId } from '@foyer/common/livekit';
 import type { Participant, ParticipantKind } from '../store/store.ts';
 import { GroupPart } from './context.ts';
 import { guestDisplayName, phoneDisplayName } from './puppets.ts';
@@ -16,9 +17,19 @@ export class VirtualUsers extends GroupPart {
     return r.kind === 'guest' ? guestDisplayName(r.name) : phoneDisplayName(r.number, this.c.o.maskCallerNumbers);
   }
 
-  /** A new participant's virtual user joins the room (soon; a failure is logged, the conference goes on). */
-  add(roomId: string, kind: ParticipantKind, participantId: string, displayName: string): void {
-    this.c.presence.join(roomId, this.c.o.ids.virtualUserId(kind, participantId), displayName);
+  /**
+   * A participant's virtual user joins the room (soon; a failure is logged, the conference goes
+   * on), and is a member of the room's call while the participant is in the conference, under the
+   * device of its LiveKit identity (the gateway's), so Element Call matches the two.
+   */
+  present(roomId: string, kind: ParticipantKind, participantId: string, displayName: string, inCall: boolean): void {
+    const device = kind === 'phone' ? PHONE_DEVICE_ID : webDeviceId(participantId);
+    this.c.presence.join(
+      roomId,
+      this.c.o.ids.virtualUserId(kind, participantId),
+      displayName,
+      inCall ? device : undefined,
+    );
   }
 
   /** Invite and join as the virtual user now, under its participant's name (the outbox's repair). */
@@ -104,7 +115,7 @@ export class VirtualUsers extends GroupPart {
       displayName,
       waiting: r.waiting,
     });
-    if (!before) this.add(roomId, r.kind, r.id, displayName);
+    if (!before || before.waiting !== r.waiting) this.present(roomId, r.kind, r.id, displayName, !r.waiting);
     return true;
   }
 

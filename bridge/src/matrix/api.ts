@@ -21,6 +21,16 @@ export type MatrixCalls = { [K in keyof MatrixApi]: MatrixApi[K] };
 
 const enc = encodeURIComponent;
 const ADMIN_V2 = '/_synapse/admin/v2';
+/** Delayed events (MSC4140) and MatrixRTC transports (MSC4143): unstable endpoints. */
+const UNSTABLE = '/_matrix/client/unstable';
+
+export type DelayedEventAction = 'restart' | 'send' | 'cancel';
+
+/** One of the homeserver's MatrixRTC transports (Foyer's token service is the `livekit` one). */
+export interface RtcTransport {
+  type: string;
+  livekit_service_url?: string;
+}
 
 export class MatrixApi {
   private readonly client: MatrixClient;
@@ -34,9 +44,10 @@ export class MatrixApi {
   private request<T>(
     method: Method,
     path: string,
-    opts: { as?: string; body?: unknown; prefix?: string } = {},
+    opts: { as?: string; body?: unknown; prefix?: string; query?: Record<string, string> } = {},
   ): Promise<T> {
-    const query = opts.as && opts.as !== this.botUserId ? { user_id: opts.as } : undefined;
+    const as = opts.as && opts.as !== this.botUserId ? { user_id: opts.as } : undefined;
+    const query = as || opts.query ? { ...opts.query, ...as } : undefined;
     return this.client.http.authedRequest<T>(method, path, query, opts.body as Record<string, unknown> | undefined, {
       priority: 'auto',
       ...(opts.prefix ? { prefix: opts.prefix } : {}),
@@ -72,15 +83,73 @@ export class MatrixApi {
     return this.request<StateEvent[]>(Method.Get, `/rooms/${enc(roomId)}/state`);
   }
 
-  async sendState(roomId: string, type: string, stateKey: string, content: Record<string, unknown>): Promise<string> {
+  async sendState(
+    roomId: string,
+    type: string,
+    stateKey: string,
+    content: Record<string, unknown>,
+    as?: string,
+  ): Promise<string> {
     const r = await this.request<{ event_id: string }>(
       Method.Put,
       `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
-      {
-        body: content,
-      },
+      { as, body: content },
     );
     return r.event_id;
+  }
+
+  /** A state event the homeserver sends after `delayMs` unless restarted (MSC4140); its delay ID. */
+  async sendDelayedState(
+    roomId: string,
+    type: string,
+    stateKey: string,
+    content: Record<string, unknown>,
+    delayMs: number,
+    as?: string,
+  ): Promise<string> {
+    const r = await this.request<{ delay_id: string }>(
+      Method.Put,
+      `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+      { as, body: content, query: { 'org.matrix.msc4140.delay': String(delayMs) } },
+    );
+    return r.delay_id;
+  }
+
+  /** Restart, send now or cancel a delayed event (as whoever scheduled it). */
+  async updateDelayedEvent(delayId: string, action: DelayedEventAction, as?: string): Promise<void> {
+    await this.request(Method.Post, `/org.matrix.msc4140/delayed_events/${enc(delayId)}/${action}`, {
+      as,
+      body: {},
+      prefix: UNSTABLE,
+    });
+  }
+
+  /** One state event's content, or undefined when the room has none. */
+  async stateEvent(roomId: string, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.request<Record<string, unknown>>(
+        Method.Get,
+        `/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+      );
+    } catch (err) {
+      if (err instanceof MatrixError && err.httpStatus === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** The homeserver's MatrixRTC transports (empty when it advertises none). */
+  async rtcTransports(): Promise<RtcTransport[]> {
+    try {
+      const r = await this.request<{ rtc_transports?: RtcTransport[] }>(
+        Method.Get,
+        '/org.matrix.msc4143/rtc/transports',
+        { prefix: UNSTABLE },
+      );
+      return r.rtc_transports ?? [];
+    } catch (err) {
+      if (err instanceof MatrixError && (err.httpStatus === 404 || err.errcode === 'M_UNRECOGNIZED')) return [];
+      throw err;
+    }
   }
 
   /** Send a room event; the transaction ID makes a retry of the same send a no-op on the server. */

@@ -99,10 +99,55 @@ export class FakeMatrix implements MatrixCalls {
     return [...this.room(roomId).state.values()].map((e) => ({ ...e, content: { ...e.content } }));
   }
 
-  async sendState(roomId: string, type: string, key: string, content: Record<string, unknown>): Promise<string> {
-    this.calls.push(`sendState ${roomId} ${type}`);
-    this.room(roomId).state.set(stateKey(type, key), { type, state_key: key, sender: this.botUserId, content });
+  async sendState(
+    roomId: string,
+    type: string,
+    key: string,
+    content: Record<string, unknown>,
+    as?: string,
+  ): Promise<string> {
+    this.calls.push(`sendState ${roomId} ${type}${as ? ` ${as}` : ''}`);
+    this.room(roomId).state.set(stateKey(type, key), { type, state_key: key, sender: as ?? this.botUserId, content });
     return `$state${++this.nextEvent}`;
+  }
+
+  /** Delayed events scheduled and not sent or cancelled, by delay ID. */
+  readonly delayed = new Map<
+    string,
+    { roomId: string; type: string; key: string; content: Record<string, unknown>; as?: string }
+  >();
+  /** The homeserver's MatrixRTC transports. */
+  transports: { type: string; livekit_service_url?: string }[] = [];
+
+  async sendDelayedState(
+    roomId: string,
+    type: string,
+    key: string,
+    content: Record<string, unknown>,
+    _delayMs: number,
+    as?: string,
+  ): Promise<string> {
+    this.room(roomId);
+    const id = `syd_${++this.nextEvent}`;
+    this.delayed.set(id, { roomId, type, key, content, ...(as ? { as } : {}) });
+    return id;
+  }
+
+  async updateDelayedEvent(delayId: string, action: 'restart' | 'send' | 'cancel', _as?: string): Promise<void> {
+    this.calls.push(`delayed ${action}`);
+    const d = this.delayed.get(delayId);
+    if (!d) throw new MatrixError({ errcode: 'M_NOT_FOUND', error: 'no such delayed event' }, 404);
+    if (action === 'restart') return;
+    this.delayed.delete(delayId);
+    if (action === 'send') await this.sendState(d.roomId, d.type, d.key, d.content, d.as);
+  }
+
+  async stateEvent(roomId: string, type: string, key: string): Promise<Record<string, unknown> | undefined> {
+    return this.room(roomId).state.get(stateKey(type, key))?.content;
+  }
+
+  async rtcTransports(): Promise<{ type: string; livekit_service_url?: string }[]> {
+    return this.transports;
   }
 
   async send(roomId: string, type: string, _txnId: string, _content: Record<string, unknown>): Promise<string> {

@@ -15,7 +15,7 @@ import {
 import { DEFAULT_BOT_LOCALPART } from '@foyer/common/matrix-ids';
 import { StackError } from './errors.ts';
 import { caFile } from './tls.ts';
-import { stackLayout, type StackLayout } from './layout.ts';
+import { gatewayUrl, stackLayout, type StackLayout } from './layout.ts';
 import { postgresUrl } from './postgres.ts';
 import { httpOk, startProcess, waitReady } from './proc.ts';
 import { homeserverUrl } from './synapse.ts';
@@ -39,7 +39,6 @@ function botLocalpartAtStart(): string {
 export const appserviceUrl = (l: StackLayout) => `http://${l.host}:${l.ports.appservice}`;
 export const webUrl = (l: StackLayout) => `http://${l.host}:${l.ports.web}`;
 export const bridgeApiUrl = (l: StackLayout) => `http://${l.host}:${l.ports.bridgeApi}`;
-export const gatewayUrl = (l: StackLayout) => `http://${l.host}:${l.ports.gateway}`;
 
 /** Generate the registration on first start; later starts keep its tokens. */
 export function ensureRegistration(l: StackLayout): Registration {

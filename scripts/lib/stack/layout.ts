@@ -139,3 +139,6 @@ export function tcpPorts(l: StackLayout): number[] {
 export function udpPorts(l: StackLayout): number[] {
   return [l.ports.sip, ...Object.values(l.udp)];
 }
+
+/** The gateway's HTTP listener (health, LiveKit's webhook, Element Call's token service). */
+export const gatewayUrl = (l: StackLayout) => `http://${l.host}:${l.ports.gateway}`;

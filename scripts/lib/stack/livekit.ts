@@ -11,8 +11,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { LIVEKIT_WEBHOOK_PATH } from '@foyer/common/livekit';
 import { StackError } from './errors.ts';
-import { gatewayUrl } from './foyer.ts';
-import type { MediaMode, StackLayout } from './layout.ts';
+import { gatewayUrl, type MediaMode, type StackLayout } from './layout.ts';
 import { requireBinary, startProcess, waitReady } from './proc.ts';
 import type { MediaSecrets } from './state.ts';
 

@@ -9,12 +9,19 @@ import {
   bridgeApiUrl,
   BOT_LOCALPART,
   ensureRegistration,
-  gatewayUrl,
   startFoyerService,
   webUrl,
   writeFoyerConfig,
 } from './foyer.ts';
-import { stackLayout, tcpPorts, udpPorts, type DbMode, type MediaMode, type StackLayout } from './layout.ts';
+import {
+  gatewayUrl,
+  stackLayout,
+  tcpPorts,
+  udpPorts,
+  type DbMode,
+  type MediaMode,
+  type StackLayout,
+} from './layout.ts';
 import { livekitInfo, livekitNodes, mediaMode, startLivekit, startRedis } from './livekit.ts';
 import { pgHome, postgresUrl, startPostgres } from './postgres.ts';
 import { logFile, portAnswers, portFree, runningPid, stopProcess, udpFree } from './proc.ts';

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { StackError } from './errors.ts';
-import type { StackLayout } from './layout.ts';
+import { MATRIX_RTC_SERVICE_PATH } from '@foyer/common/livekit';
+import { gatewayUrl, type StackLayout } from './layout.ts';
 import { PG_USER, PARTNER_DATABASE } from './postgres.ts';
 import { httpOk, requireBinary, startProcess, waitReady } from './proc.ts';
 import type { StackState } from './state.ts';
@@ -32,6 +33,8 @@ export interface SynapseInstance {
   dbName: string;
   secrets: { registrationShared: string; macaroon: string; form: string };
   appservices: string[];
+  /** MatrixRTC: the token service this homeserver advertises as its LiveKit transport. */
+  rtcServiceUrl?: string;
 }
 
 export const homeserverUrl = (l: StackLayout) => `http://${l.host}:${l.ports.synapse}`;
@@ -51,6 +54,7 @@ export function mainSynapse(l: StackLayout, s: StackState): SynapseInstance {
     dbName: 'synapse',
     secrets: { registrationShared: s.secrets.registrationShared, macaroon: s.secrets.macaroon, form: s.secrets.form },
     appservices: [l.registrationFile],
+    rtcServiceUrl: `${gatewayUrl(l)}${MATRIX_RTC_SERVICE_PATH}`,
   };
 }
 
@@ -157,7 +161,18 @@ function homeserverYaml(l: StackLayout, s: StackState, i: SynapseInstance): Reco
     // room state from the state at the start of each timeline, and two events sent at once fork
     // the room's graph so that a later sync reports the state before the fork (a rename seen, then
     // undone in the client). Element's clients rely on it the same way.
-    experimental_features: { msc4222_enabled: true },
+    // MatrixRTC (Element Call): the transports endpoint (MSC4143), sticky events (MSC4354) for
+    // Matrix 2.0 memberships; delayed events (MSC4140) are on with max_event_delay_duration.
+    experimental_features: {
+      msc4222_enabled: true,
+      ...(i.rtcServiceUrl ? { msc4143_enabled: true, msc4354_enabled: true } : {}),
+    },
+    ...(i.rtcServiceUrl
+      ? {
+          matrix_rtc: { transports: [{ type: 'livekit', livekit_service_url: i.rtcServiceUrl }] },
+          max_event_delay_duration: '24h',
+        }
+      : {}),
     // Staff find each other by name when they start a chat or a group (the Foyer client's search).
     user_directory: { enabled: true, search_all_users: true, prefer_local_users: true },
     bcrypt_rounds: 4, // loopback development/test stack: fast logins

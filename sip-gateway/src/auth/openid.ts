@@ -16,8 +16,15 @@ export class AuthError extends Error {
 
 const userinfoSchema = z.object({ sub: z.string() });
 
+/** An OpenID token as a client hands it over; `userId`: whom the client claims to be, if it says. */
+export interface OpenIdClaim {
+  userId?: string;
+  serverName: string;
+  token: string;
+}
+
 export interface OpenIdVerifier {
-  verify(o: { userId: string; serverName: string; token: string }): Promise<string>;
+  verify(o: OpenIdClaim): Promise<string>;
 }
 
 export interface OpenIdVerifierOptions {
@@ -30,8 +37,8 @@ export interface OpenIdVerifierOptions {
 
 /**
  * Checks the token at the homeserver that issued it: ours over its configured URL, a partner's
- * through server discovery. The token's server must be the claimed user's server, and the
- * homeserver must answer with exactly that user.
+ * through server discovery. The homeserver must answer with one of its own users (a server
+ * vouches for nobody else's), and with exactly the claimed user when the client claims one.
  */
 export class HomeserverOpenIdVerifier implements OpenIdVerifier {
   private readonly o: OpenIdVerifierOptions;
@@ -53,8 +60,8 @@ export class HomeserverOpenIdVerifier implements OpenIdVerifier {
   }
 
   /** The verified Matrix user ID, or an AuthError. */
-  async verify(o: { userId: string; serverName: string; token: string }): Promise<string> {
-    if (serverOf(o.userId) !== o.serverName)
+  async verify(o: OpenIdClaim): Promise<string> {
+    if (o.userId !== undefined && serverOf(o.userId) !== o.serverName)
       throw new AuthError('forbidden', 'the OpenID token comes from another server than the user’s');
     const res = await this.ask(
       o.serverName,
@@ -71,7 +78,10 @@ export class HomeserverOpenIdVerifier implements OpenIdVerifier {
     }
     const info = userinfoSchema.safeParse(parsed);
     if (!info.success) throw new AuthError('unavailable', 'the homeserver gave an unexpected answer');
-    if (info.data.sub !== o.userId) throw new AuthError('forbidden', 'the OpenID token belongs to another user');
+    if (serverOf(info.data.sub) !== o.serverName)
+      throw new AuthError('forbidden', `the homeserver ${o.serverName} vouched for a user of another server`);
+    if (o.userId !== undefined && info.data.sub !== o.userId)
+      throw new AuthError('forbidden', 'the OpenID token belongs to another user');
     return info.data.sub;
   }
 }

@@ -27,9 +27,19 @@ export interface BrowserJoin {
   name: string;
 }
 
+/** Someone in one of the plane's rooms, as LiveKit's webhook reports them (sid: this connection). */
+export interface RoomParticipant {
+  room: string;
+  identity: string;
+  sid: string;
+}
+
 export interface BrowserPlaneEvents {
   down: [];
   up: [];
+  /** Anyone joined or left a room (Element Call members become the conference's participants). */
+  participantJoined: [RoomParticipant];
+  participantLeft: [RoomParticipant];
 }
 
 export interface BrowserPlane extends EventEmitter<BrowserPlaneEvents> {

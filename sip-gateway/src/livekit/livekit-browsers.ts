@@ -19,6 +19,8 @@ import type {
 
 /** Long enough to connect; LiveKit hands a connected page fresh tokens for its own reconnects. */
 const TOKEN_TTL_SECONDS = 120;
+/** Element Call asks for its token when it joins, after its lobby: a little longer to connect. */
+const CALL_MEMBER_TOKEN_TTL_SECONDS = 300;
 const HEALTH_INTERVAL_MS = 2000;
 const HEALTH_TIMEOUT_MS = 1500;
 /** Failed health checks in a row before LiveKit counts as gone (one slow answer is not an outage). */
@@ -62,6 +64,12 @@ export interface RoomService {
     identity: string,
   ): Promise<{ tracks: { sid: string; source: TrackSource; muted: boolean }[] }>;
   mutePublishedTrack(room: string, identity: string, trackSid: string, muted: boolean): Promise<unknown>;
+}
+
+/** What a page's or a call member's media is in LiveKit: a participant of a room. */
+interface InRoom {
+  room: string;
+  identity: string;
 }
 
 export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements BrowserPlane {
@@ -154,6 +162,26 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
     return { url: this.o.publicUrl, token: await at.toJwt() };
   }
 
+  /**
+   * A token for a MatrixRTC client (Element Call) in the group's room, under the identity its
+   * membership implies. No name claim: Element Call reads the token's payload with atob, which a
+   * non-ASCII name would break, and shows members by their Matrix profile anyway.
+   */
+  async callMemberToken(roomId: string, identity: string): Promise<{ url: string; jwt: string; room: string }> {
+    const room = livekitRoomOf(roomId);
+    const at = new AccessToken(this.o.apiKey, this.o.apiSecret, { identity, ttl: CALL_MEMBER_TOKEN_TTL_SECONDS });
+    at.addGrant({
+      room,
+      roomJoin: true,
+      canSubscribe: true,
+      canPublish: true,
+      canPublishData: true,
+      canUpdateOwnMetadata: false,
+    });
+    this.stats.tokens++;
+    return { url: this.o.publicUrl, jwt: await at.toJwt(), room };
+  }
+
   /** @internal the page is not admitted any more. */
   dismissed(m: LiveKitWebMedia): void {
     if (this.admitted.get(m.identity) === m) this.admitted.delete(m.identity);
@@ -166,9 +194,12 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
    */
   async webhook(body: string, authorization: string | undefined): Promise<void> {
     const event = await this.webhooks.receive(body, authorization);
-    if (event.event !== 'participant_joined' || !event.room || !event.participant) return;
-    const { identity } = event.participant;
+    if (!event.room || !event.participant) return;
+    const { identity, sid } = event.participant;
     const room = event.room.name;
+    if (event.event === 'participant_left') this.emit('participantLeft', { room, identity, sid });
+    if (event.event !== 'participant_joined') return;
+    this.emit('participantJoined', { room, identity, sid });
     if (!this.hosted.has(room) || parseWebIdentity(identity) === undefined) return;
     const admitted = this.admitted.get(identity);
     if (admitted && admitted.room === room) return;
@@ -188,7 +219,7 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
   }
 
   /** @internal what the page may publish changed (a moderator's mute, or its end). */
-  async permit(m: LiveKitWebMedia, micAllowed: boolean): Promise<void> {
+  async permit(m: InRoom, micAllowed: boolean): Promise<void> {
     try {
       await this.roomService.updateParticipant(m.room, m.identity, {
         permission: { ...may(micAllowed), canUpdateMetadata: false },
@@ -200,7 +231,7 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
   }
 
   /** @internal "mute all": LiveKit mutes the microphone track; the person may unmute it. */
-  async muteMicrophone(m: LiveKitWebMedia): Promise<void> {
+  async muteMicrophone(m: InRoom): Promise<void> {
     try {
       const p = await this.roomService.getParticipant(m.room, m.identity);
       const mic = p.tracks.find((t) => t.source === TrackSource.MICROPHONE && !t.muted);
