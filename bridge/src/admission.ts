@@ -68,6 +68,7 @@ export function memberAdmission(
     group: welcomeOf(group, role),
     name: member.displayName ?? localpartOf(userId),
     kind: member.kind,
+    ...(group.encrypted ? { encrypted: true } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ const group: GroupInfo = {
     { userId: '@bob:partner.org', displayName: null, kind: 'federated' },
     { userId: '@carl:trusted.org:8448', displayName: 'Carl', kind: 'federated' },
   ],
+  encrypted: false,
 };
 
 describe('admission rules', () => {
@@ -84,6 +85,15 @@ describe('admission rules', () => {
     expect(memberAdmission(undefined, '@anna:example.org', trusted, p)).toEqual({
       decision: 'refuse',
       reason: 'not-member',
+    });
+  });
+
+  it('says when the room is encrypted (Element Call’s media there is not the conference’s)', () => {
+    const p = GROUP_CONFERENCE_POLICY;
+    expect(memberAdmission(group, '@anna:example.org', [], p)).not.toHaveProperty('encrypted');
+    expect(memberAdmission({ ...group, encrypted: true }, '@anna:example.org', [], p)).toMatchObject({
+      decision: 'accept',
+      encrypted: true,
     });
   });
 });

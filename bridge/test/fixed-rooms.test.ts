@@ -118,6 +118,7 @@ describe('rooms the bot creates (room version 12)', () => {
       linkToken: null,
       conferenceStatus: 'idle' as const,
       powerNoticeSent: false,
+      encrypted: false,
     };
     const o = { dialInNumber: '+49 991 1234 166', webUrl: 'https://foyer.example' };
     expect(conferenceContent(group, [], o, { number: '+49 991 1234 4711', pin: '1234567890' })).toEqual({

@@ -165,6 +165,7 @@ function fakeStore(rooms: string[]) {
         linkToken: 'tok',
         conferenceStatus: 'idle' as ConferenceStatus,
         powerNoticeSent: false,
+        encrypted: false,
       },
     ]),
   );
@@ -291,6 +292,7 @@ describe('GroupManager: reset and re-sync', () => {
       linkToken: null,
       conferenceStatus: 'on_hold',
       powerNoticeSent: false,
+      encrypted: false,
     };
     const o = { dialInNumber: '+49 991 1234 166', webUrl: 'https://foyer.example' };
     expect(conferenceContent(group, [], o, undefined, true).media).toBe('unavailable');

@@ -108,6 +108,7 @@ describe('org.foyer.conference', () => {
     linkToken: 'tok'.repeat(8),
     conferenceStatus: 'waiting',
     powerNoticeSent: false,
+    encrypted: false,
   };
   const o = { dialInNumber: '+49 991 1234 166', webUrl: 'https://foyer.example' };
 

@@ -112,6 +112,8 @@ export type Admission =
       /** How a member is shown (display name, else localpart); absent for guests and callers. */
       name?: string;
       kind?: 'staff' | 'federated';
+      /** The room is end-to-end encrypted: Element Call's media there is not the conference's. */
+      encrypted?: boolean;
     }
   /** A fixed room's extension: ask for its PIN; `allowEmpty` when a lone # (no PIN) opens it. */
   | { decision: 'ask-pin'; extension: string | null; allowEmpty: boolean }
@@ -157,6 +159,8 @@ export interface GroupInfo {
   /** Local joined members: they moderate the conference. */
   moderators: string[];
   members: { userId: string; displayName: string | null; kind: 'staff' | 'federated' }[];
+  /** The room turned on end-to-end encryption. */
+  encrypted: boolean;
 }
 
 /**

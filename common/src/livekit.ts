@@ -18,9 +18,20 @@ export function webDeviceId(participantId: string): string {
 /** Where the gateway hears from LiveKit (participants joining: anyone not admitted is removed). */
 export const LIVEKIT_WEBHOOK_PATH = '/livekit/webhook';
 
+/** A Matrix room ID as a short, stable, opaque LiveKit room name part. */
+const roomDigest = (roomId: string) => createHash('sha256').update(roomId).digest('base64url').slice(0, 22);
+
 /** The LiveKit room of a group's conference: derived from the Matrix room ID, stable, opaque. */
 export function livekitRoomOf(roomId: string): string {
-  return `foyer_${createHash('sha256').update(roomId).digest('base64url').slice(0, 22)}`;
+  return `foyer_${roomDigest(roomId)}`;
+}
+
+/**
+ * The LiveKit room of an encrypted group's Element Call calls: end-to-end encrypted media that
+ * callers and Foyer's pages cannot take part in, so kept apart from the conference's room.
+ */
+export function encryptedCallRoomOf(roomId: string): string {
+  return `foyer_e2ee_${roomDigest(roomId)}`;
 }
 
 /** A caller's identity: their virtual user and the phone device. */

@@ -7,7 +7,13 @@
 import { dispose, Room, RoomEvent } from '@livekit/rtc-node';
 import { CallMembership } from 'matrix-js-sdk/lib/matrixrtc/CallMembership.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callerIdentity, livekitRoomOf, MATRIX_RTC_SERVICE_PATH, rtcMemberIdentity } from '@foyer/common/livekit';
+import {
+  callerIdentity,
+  encryptedCallRoomOf,
+  livekitRoomOf,
+  MATRIX_RTC_SERVICE_PATH,
+  rtcMemberIdentity,
+} from '@foyer/common/livekit';
 import { startTonePhone } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import { listen, publishTone, remoteAudio, type Tone } from '../../tests/helpers/livekit.ts';
@@ -20,6 +26,8 @@ import {
   guestLinkToken,
   newUser,
   openIdToken,
+  stateOf,
+  timeline,
   type TestUser,
 } from '../../tests/helpers/matrix.ts';
 import { testStack } from '../../tests/helpers/stack.ts';
@@ -277,5 +285,44 @@ describe('an Element Call member in the group’s conference', () => {
     moderator.send({ type: 'remove', participantId: bobView.id });
     await Promise.race([disconnected, sleep(15_000).then(() => Promise.reject(new Error('not removed from LiveKit')))]);
     await moderator.state((s) => !s.participants.some((p) => p.userId === bob.userId));
+  });
+});
+
+describe('an encrypted group', () => {
+  it('is told once, in both languages; Element Call there gets a room of its own; guests still come in', async () => {
+    const owner = await newUser(info, 'ecenc');
+    const { roomId: group } = await groupWithGuestAccess(info, owner, 'Verschlüsselt');
+    await cs(info, owner, 'PUT', `/rooms/${enc(group)}/state/m.room.encryption/`, {
+      algorithm: 'm.megolm.v1.aes-sha2',
+    });
+    const conference = await eventually(async () => {
+      const c = await stateOf<{ matrix_rtc?: boolean; guest_access: boolean }>(
+        info,
+        owner,
+        group,
+        'org.foyer.conference',
+      );
+      return c?.matrix_rtc === false ? c : undefined;
+    }, 'org.foyer.conference saying matrix_rtc: false');
+    expect(conference.guest_access).toBe(true);
+    const notices = (await timeline(info, owner, group)).filter(
+      (e) => e.sender === info.botUserId && /Element Call/.test(String(e.content.body)),
+    );
+    expect(notices).toHaveLength(1);
+    expect(String(notices[0]?.content.body)).toMatch(/verschlüsselt[\s\S]*encrypted/);
+
+    const answer = await askService(`${service}/sfu/get`, {
+      body: sfuGetBody(group, await openIdToken(info, owner), 'ENCDEV'),
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(jwtClaims(String(answer.body.jwt)).video.room).toBe(encryptedCallRoomOf(group));
+    expect(encryptedCallRoomOf(group)).not.toBe(livekitRoomOf(group));
+
+    // Foyer's own page still works there: a guest with the link joins and waits for a moderator.
+    const guest = await ConferenceClient.asGuest(info, await guestLinkToken(info, owner, group), 'Gast');
+    cleanup.push(() => guest.close());
+    expect(guest.messages[0]).toMatchObject({ type: 'welcome' });
+    guest.send({ type: 'join' });
+    await guest.state((st) => st.joined && !st.admitted);
   });
 });

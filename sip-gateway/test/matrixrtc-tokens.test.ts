@@ -86,15 +86,29 @@ describe('who gets a token', () => {
   });
 
   it('gives moderators a token whether or not the conference runs; participants once it runs', () => {
-    expect(decideToken(accept('moderator'), undefined)).toEqual({ grant: true, role: 'moderator' });
+    expect(decideToken(accept('moderator'), undefined)).toEqual({ grant: true, role: 'moderator', conference: true });
     expect(decideToken(accept('participant'), undefined)).toMatchObject({ grant: false, status: 403 });
     expect(decideToken(accept('participant'), conference({ started: false }))).toMatchObject({ grant: false });
     expect(decideToken(accept('participant'), conference({ started: true }))).toEqual({
       grant: true,
       role: 'participant',
+      conference: true,
     });
     // A conference that needs no moderator (a fixed room so configured) lets participants in.
-    expect(decideToken(accept('participant', false), undefined)).toEqual({ grant: true, role: 'participant' });
+    expect(decideToken(accept('participant', false), undefined)).toEqual({
+      grant: true,
+      role: 'participant',
+      conference: true,
+    });
+  });
+
+  it('an encrypted room’s members call among themselves, apart from the conference, whatever it does', () => {
+    const encrypted = { ...accept('participant'), encrypted: true };
+    expect(decideToken(encrypted, conference({ started: false, refusal: 'locked' }))).toEqual({
+      grant: true,
+      role: 'participant',
+      conference: false,
+    });
   });
 
   it('a locked conference takes moderators only, a full one nobody', () => {

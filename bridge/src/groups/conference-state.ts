@@ -34,6 +34,8 @@ export function conferenceContent(
     // Only that there is one: the PIN itself never goes into room state.
     ...(on && !fixed && group.moderatorPin ? { moderator_pin: true } : {}),
     ...(mediaUnavailable && group.conferenceStatus !== 'idle' ? { media: 'unavailable' } : {}),
+    // Element Call's media is end-to-end encrypted here: it is not the conference's.
+    ...(group.encrypted ? { matrix_rtc: false } : {}),
   };
 }
 

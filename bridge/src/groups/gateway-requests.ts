@@ -69,6 +69,7 @@ export class GatewayRequests extends GroupPart {
       moderatorPin: group.guestAccess ? group.moderatorPin : null,
       moderators: members.filter((m) => m.kind === 'staff').map((m) => m.userId),
       members,
+      encrypted: group.encrypted,
     };
   }
 

@@ -105,6 +105,9 @@ export class GroupManager implements GroupRooms {
       case 'power_levels':
         await this.rooms.ensureBotState(group.roomId);
         return;
+      case 'encryption':
+        await this.rooms.encrypted(group);
+        return this.puppets.outOfCalls(group.roomId);
       case 'guest_access':
         return this.guestMode.request(group, event.sender, event.content);
       case 'message':

@@ -49,6 +49,11 @@ export const notices = {
       'Gastzugang ist ausgeschaltet: PIN und Gast-Link gelten nicht mehr, verbundene Gäste wurden getrennt.',
       'Guest access is off: PIN and guest link no longer work, connected guests were disconnected.',
     ),
+  encrypted: () =>
+    both(
+      'Diese Gruppe ist jetzt Ende-zu-Ende-verschlüsselt. Anrufe mit Element Call bleiben unter Element-Nutzern: Telefonteilnehmer und Gäste der Konferenz hören und sehen sie nicht. Die Foyer-Konferenz (Seite, Client, Telefon) funktioniert weiter.',
+      'This group is now end-to-end encrypted. Element Call calls stay among Element users: the conference’s phone callers and guests cannot hear or see them. The Foyer conference (page, client, phone) keeps working.',
+    ),
 };
 
 export const roomTexts = {

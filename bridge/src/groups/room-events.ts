@@ -24,6 +24,8 @@ export type GroupEvent =
   | (Base & { kind: 'malformed_member' })
   | (Base & { kind: 'name'; name: string | null })
   | (Base & { kind: 'power_levels' })
+  /** m.room.encryption: the room is end-to-end encrypted from now on. */
+  | (Base & { kind: 'encryption' })
   /** org.foyer.guest_access; its content is checked by the rules (the refusal names the problem). */
   | (Base & { kind: 'guest_access'; content: Record<string, unknown> })
   | (Base & { kind: 'message'; event: RoomEvent })
@@ -62,6 +64,9 @@ export function parseGroupEvent(event: RoomEvent): GroupEvent {
       break;
     case 'm.room.power_levels':
       if (roomState) return { ...base, kind: 'power_levels' };
+      break;
+    case 'm.room.encryption':
+      if (roomState) return { ...base, kind: 'encryption' };
       break;
     case GUEST_ACCESS_EVENT:
       if (roomState) return { ...base, kind: 'guest_access', content: event.content };

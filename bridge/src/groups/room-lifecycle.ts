@@ -79,6 +79,19 @@ export class RoomLifecycle extends GroupPart implements GroupRooms {
    * mode, m.bridge, the conference widget and org.foyer.conference. Without the power to write
    * them, say so once in the room instead of failing silently.
    */
+  /**
+   * The room is end-to-end encrypted (for good): Element Call's media there cannot reach callers
+   * and guests. Said once, in both languages; org.foyer.conference says `matrix_rtc: false`.
+   */
+  async encrypted(group: Group): Promise<void> {
+    const { api, store, log } = this.c.o;
+    if (group.encrypted) return;
+    await store.setGroupEncrypted(group.roomId);
+    log.info({ roomId: group.roomId }, 'group encrypted: Element Call media is not bridged into its conference');
+    await api.sendNotice(group.roomId, notices.encrypted());
+    this.c.writer.schedule(group.roomId);
+  }
+
   async ensureBotState(roomId: string, state?: StateEvent[]): Promise<boolean> {
     const { api, ids, store, log } = this.c.o;
     const events = state ?? (await api.roomState(roomId));
@@ -113,6 +126,7 @@ export class RoomLifecycle extends GroupPart implements GroupRooms {
     if (!has(WIDGET_EVENT, WIDGET_ID)) {
       await api.sendState(roomId, WIDGET_EVENT, WIDGET_ID, this.widgetContent());
     }
+    if (has('m.room.encryption', '')) await this.encrypted(group);
     await this.c.writer.flush(roomId, !has(CONFERENCE_EVENT, ''));
     if (group.powerNoticeSent) await store.setPowerNoticeSent(roomId, false);
     return true;

@@ -77,9 +77,10 @@ export class VirtualUsers extends GroupPart {
    */
   async follow(roomId: string, reported: Reported[]): Promise<boolean> {
     const known = new Map((await this.c.o.store.getParticipants(roomId)).map((p) => [p.participantId, p]));
+    const calls = await this.callsBridged(roomId);
     let changed = false;
     for (const r of reported) {
-      changed = (await this.upsert(roomId, known.get(r.id), r)) || changed;
+      changed = (await this.upsert(roomId, known.get(r.id), r, calls)) || changed;
       known.delete(r.id);
     }
     for (const gone of known.values()) {
@@ -92,8 +93,10 @@ export class VirtualUsers extends GroupPart {
   /** Apply a report's changes (idempotent: a participant already as reported is left alone). */
   async applyChanges(roomId: string, c: Pick<ConferenceChanges, 'joined' | 'changed' | 'left'>): Promise<boolean> {
     const known = new Map((await this.c.o.store.getParticipants(roomId)).map((p) => [p.participantId, p]));
+    const calls = await this.callsBridged(roomId);
     let changed = false;
-    for (const r of [...c.joined, ...c.changed]) changed = (await this.upsert(roomId, known.get(r.id), r)) || changed;
+    for (const r of [...c.joined, ...c.changed])
+      changed = (await this.upsert(roomId, known.get(r.id), r, calls)) || changed;
     for (const id of c.left) {
       const gone = known.get(id);
       if (!gone) continue;
@@ -103,8 +106,24 @@ export class VirtualUsers extends GroupPart {
     return changed;
   }
 
+  /** Whether the room's call and the conference are one (not in an encrypted room). */
+  private async callsBridged(roomId: string): Promise<boolean> {
+    return !(await this.c.o.store.getGroup(roomId))?.encrypted;
+  }
+
+  /** The room turned encrypted: every virtual user leaves its call (they stay in the room). */
+  async outOfCalls(roomId: string): Promise<void> {
+    for (const p of await this.c.o.store.getParticipants(roomId))
+      if (!p.removed) this.present(roomId, p.kind, p.participantId, p.displayName, false);
+  }
+
   /** Store a reported participant if new or changed; a new one's virtual user joins. */
-  private async upsert(roomId: string, before: Participant | undefined, r: Reported): Promise<boolean> {
+  private async upsert(
+    roomId: string,
+    before: Participant | undefined,
+    r: Reported,
+    callsBridged: boolean,
+  ): Promise<boolean> {
     if (before?.removed) return false;
     const displayName = this.displayName(r);
     if (before && before.kind === r.kind && before.displayName === displayName && before.waiting === r.waiting)
@@ -115,7 +134,8 @@ export class VirtualUsers extends GroupPart {
       displayName,
       waiting: r.waiting,
     });
-    if (!before || before.waiting !== r.waiting) this.present(roomId, r.kind, r.id, displayName, !r.waiting);
+    if (!before || before.waiting !== r.waiting)
+      this.present(roomId, r.kind, r.id, displayName, callsBridged && !r.waiting);
     return true;
   }
 

@@ -22,6 +22,7 @@ interface GroupRow {
   link_token: string | null;
   conference_status: ConferenceStatus;
   power_notice_sent: boolean;
+  encrypted: boolean;
 }
 
 interface OutboxRow {
@@ -57,6 +58,7 @@ const toGroup = (r: GroupRow): Group => ({
   linkToken: r.link_token,
   conferenceStatus: r.conference_status,
   powerNoticeSent: r.power_notice_sent,
+  encrypted: r.encrypted,
 });
 
 const toMessage = (r: OutboxRow): OutboxMessage => ({
@@ -80,6 +82,7 @@ const GROUP_COLUMNS = [
   'link_token',
   'conference_status',
   'power_notice_sent',
+  'encrypted',
 ];
 
 interface FixedRoomRow {
@@ -211,6 +214,10 @@ export class KnexBridgeStore implements BridgeStore {
 
   async setGroupName(roomId: string, name: string | null): Promise<void> {
     await this.db('groups').where({ room_id: roomId }).update({ name });
+  }
+
+  async setGroupEncrypted(roomId: string): Promise<void> {
+    await this.db('groups').where({ room_id: roomId }).update({ encrypted: true });
   }
 
   async setPowerNoticeSent(roomId: string, sent: boolean): Promise<void> {

@@ -171,4 +171,19 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('appservice_inbox');
     },
   },
+  {
+    name: '007_group_encrypted',
+    async up(db) {
+      // A group whose room turned on encryption (it cannot be turned off): Element Call's media
+      // there is end-to-end encrypted, so it is not bridged into the conference.
+      await db.schema.alterTable('groups', (t) => {
+        t.boolean('encrypted').notNullable().defaultTo(false);
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('groups', (t) => {
+        t.dropColumn('encrypted');
+      });
+    },
+  },
 ];

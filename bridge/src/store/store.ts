@@ -13,6 +13,8 @@ export interface Group {
   linkToken: string | null;
   conferenceStatus: ConferenceStatus;
   powerNoticeSent: boolean;
+  /** The room turned on end-to-end encryption: Element Call's media cannot join its conference. */
+  encrypted: boolean;
 }
 
 export interface Member {
@@ -66,6 +68,7 @@ export interface BridgeStore extends FixedRoomStore, InboxStore {
   getGroup(roomId: string): Promise<Group | undefined>;
   setGroupName(roomId: string, name: string | null): Promise<void>;
   setPowerNoticeSent(roomId: string, sent: boolean): Promise<void>;
+  setGroupEncrypted(roomId: string): Promise<void>;
   setConferenceStatus(roomId: string, status: ConferenceStatus): Promise<void>;
   deleteGroup(roomId: string): Promise<void>;
 

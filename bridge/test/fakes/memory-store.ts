@@ -82,6 +82,7 @@ export class MemoryStore implements S.BridgeStore {
         linkTokenHash: null,
         conferenceStatus: 'idle',
         powerNoticeSent: false,
+        encrypted: false,
       });
   }
   async getGroup(roomId: string): Promise<S.Group | undefined> {
@@ -90,6 +91,9 @@ export class MemoryStore implements S.BridgeStore {
   }
   async setGroupName(roomId: string, name: string | null): Promise<void> {
     this.update(roomId, { name });
+  }
+  async setGroupEncrypted(roomId: string): Promise<void> {
+    this.update(roomId, { encrypted: true });
   }
   async setPowerNoticeSent(roomId: string, sent: boolean): Promise<void> {
     this.update(roomId, { powerNoticeSent: sent });

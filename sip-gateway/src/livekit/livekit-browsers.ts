@@ -7,7 +7,7 @@
 // it is removed again. All LiveKit SDK calls of the browser side are in this module.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '@foyer/common';
-import { livekitRoomOf, parseWebIdentity, webIdentity } from '@foyer/common/livekit';
+import { encryptedCallRoomOf, livekitRoomOf, parseWebIdentity, webIdentity } from '@foyer/common/livekit';
 import { AccessToken, RoomServiceClient, TrackSource, WebhookReceiver } from 'livekit-server-sdk';
 import type {
   BrowserJoin,
@@ -165,10 +165,15 @@ export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements
   /**
    * A token for a MatrixRTC client (Element Call) in the group's room, under the identity its
    * membership implies. No name claim: Element Call reads the token's payload with atob, which a
-   * non-ASCII name would break, and shows members by their Matrix profile anyway.
+   * non-ASCII name would break, and shows members by their Matrix profile anyway. `encrypted`:
+   * the room's own calls, apart from the conference (their media is end-to-end encrypted).
    */
-  async callMemberToken(roomId: string, identity: string): Promise<{ url: string; jwt: string; room: string }> {
-    const room = livekitRoomOf(roomId);
+  async callMemberToken(
+    roomId: string,
+    identity: string,
+    encrypted = false,
+  ): Promise<{ url: string; jwt: string; room: string }> {
+    const room = encrypted ? encryptedCallRoomOf(roomId) : livekitRoomOf(roomId);
     const at = new AccessToken(this.o.apiKey, this.o.apiSecret, { identity, ttl: CALL_MEMBER_TOKEN_TTL_SECONDS });
     at.addGrant({
       room,

@@ -28,7 +28,12 @@ export interface ConferenceGate {
   readonly started: boolean;
 }
 
-export type TokenDecision = { grant: true; role: 'moderator' | 'participant' } | ({ grant: false } & ErrorAnswer);
+/**
+ * A grant is for the conference's room, or (`conference: false`) for an encrypted group's own
+ * Element Call calls, which callers and guests cannot share.
+ */
+export type TokenDecision =
+  { grant: true; role: 'moderator' | 'participant'; conference: boolean } | ({ grant: false } & ErrorAnswer);
 
 /**
  * Whether a verified user gets a token for the group's conference: the bridge's admission of the
@@ -44,6 +49,9 @@ export function decideToken(admission: Admission, conference: ConferenceGate | u
       error: 'you are not a member of this room, or it is not a Foyer group',
     };
   const moderator = admission.role === 'moderator';
+  const role = moderator ? 'moderator' : 'participant';
+  // End-to-end encrypted media cannot be the conference's: members call among themselves.
+  if (admission.encrypted) return { grant: true, role, conference: false };
   const refusal = conference?.admission(moderator);
   if (refusal === 'locked')
     return { grant: false, status: 403, errcode: 'M_FORBIDDEN', error: 'a moderator has locked this conference' };
@@ -57,14 +65,20 @@ export function decideToken(admission: Admission, conference: ConferenceGate | u
       errcode: 'M_FORBIDDEN',
       error: 'the conference has not started: a moderator of the group has to join first',
     };
-  return { grant: true, role: moderator ? 'moderator' : 'participant' };
+  return { grant: true, role, conference: true };
 }
 
 export interface TokenServiceDeps {
   openid: OpenIdVerifier;
   bridge: { admit(q: { way: 'member'; roomId: string; userId: string }): Promise<Admission> };
   conferences: { find(roomId: string): ConferenceGate | undefined };
-  livekit: { callMemberToken(roomId: string, identity: string): Promise<{ url: string; jwt: string; room: string }> };
+  livekit: {
+    callMemberToken(
+      roomId: string,
+      identity: string,
+      encrypted?: boolean,
+    ): Promise<{ url: string; jwt: string; room: string }>;
+  };
   /** Whom a token was given: once they join LiveKit's room they are in the conference. */
   members: { issued(m: IssuedMember): void };
   /** Failed OpenID tokens per client address (in-flight ones counted), as for the conference socket. */
@@ -155,18 +169,19 @@ export function registerTokenService(app: FastifyInstance, d: TokenServiceDeps):
           return refuse(reply, decision);
         }
         const identity = request.identity(userId);
-        const { url, jwt, room } = await d.livekit.callMemberToken(request.roomId, identity);
-        d.members.issued({
-          roomId: request.roomId,
-          room,
-          identity,
-          userId,
-          kind: admission.decision === 'accept' && admission.kind === 'staff' ? 'staff' : 'federated',
-          name: (admission.decision === 'accept' && admission.name) || userId,
-          moderator: decision.role === 'moderator',
-        });
+        const { url, jwt, room } = await d.livekit.callMemberToken(request.roomId, identity, !decision.conference);
+        if (decision.conference)
+          d.members.issued({
+            roomId: request.roomId,
+            room,
+            identity,
+            userId,
+            kind: admission.decision === 'accept' && admission.kind === 'staff' ? 'staff' : 'federated',
+            name: (admission.decision === 'accept' && admission.name) || userId,
+            moderator: decision.role === 'moderator',
+          });
         log.info(
-          { endpoint, roomId: request.roomId, userId, role: decision.role, room },
+          { endpoint, roomId: request.roomId, userId, role: decision.role, room, conference: decision.conference },
           'MatrixRTC token issued (Element Call member)',
         );
         return { url, jwt };
