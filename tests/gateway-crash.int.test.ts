@@ -2,14 +2,17 @@
 // on the conference socket, a caller (sipp) and a web guest in a group's conference; then
 // - LiveKit stops: the room says on_hold with media unavailable (not running), and running again
 //   once LiveKit is back;
-// - the bridge restarts while the gateway runs: nothing is reset;
-// - the gateway is killed (kill -9): within the bound (15 s) the room is no longer running and
-//   the virtual users have left; the restarted gateway ends the old call and takes new callers.
+// - the bridge restarts while the gateway runs: nothing is reset, and the new bridge takes over
+//   the caller's and guest's call memberships (their earlier delayed leaves cancelled);
+// - the gateway is killed (kill -9): within the bound (15 s) the room is no longer running, the
+//   virtual users have left and their call memberships ended; the restarted gateway ends the old
+//   call and takes new callers.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isAlive } from '../scripts/lib/stack/proc.ts';
 import { ConferenceClient } from './helpers/conference.ts';
+import { callMemberships, pendingDelayedEvents } from './helpers/matrixrtc.ts';
 import {
   eventually,
   groupWithGuestAccess,
@@ -22,7 +25,7 @@ import {
 import { ANSWERED, CALLER_BYE, EXPECT_BYE, INVITE, rfc4733Keys, runSipp, scenario } from './helpers/sipp.ts';
 import { runStack, testStack } from './helpers/stack.ts';
 
-const { info, env } = testStack();
+const { info, env, registration } = testStack();
 const sip = { host: info.sip.host, port: info.sip.port };
 /** The bound the bridge's default health check gives (2 × 5 s + 2 s) plus Synapse's share. */
 const BOUND_MS = 15_000;
@@ -41,6 +44,8 @@ const sockets: ConferenceClient[] = [];
 
 const conference = async () => (await stateOf<Conf>(info, alice, roomId, 'org.foyer.conference')) as Conf;
 const puppets = async () => (await joinedMembers(info, alice, roomId)).filter((m) => /^@foyer_(guest|phone)_/.test(m));
+/** Who is in the room's call (Element Call's view): the senders of live call memberships. */
+const inCall = async () => (await callMemberships(info, alice, roomId)).map((m) => m.sender).sort();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -90,6 +95,11 @@ describe('conference state across outages', () => {
       const c = await conference();
       return c.status === 'running' && c.waiting === 0 && c.media === undefined;
     }, 'status running');
+    // Caller and guest are members of the room's call (what Element Call shows).
+    await eventually(
+      async () => JSON.stringify(await inCall()) === JSON.stringify((await puppets()).sort()),
+      'both in the call',
+    );
   });
 
   it('LiveKit away: on_hold with media unavailable, everyone waiting; running again when it is back', async () => {
@@ -106,6 +116,7 @@ describe('conference state across outages', () => {
       expect(c.status).toBe('on_hold');
       expect(c.waiting).toBe(2);
       expect(await puppets()).toHaveLength(2); // they are still here, waiting
+      await eventually(async () => (await inCall()).length === 0, 'waiting: out of the call');
     } finally {
       expect((await runStack(['start', 'livekit'], env)).code).toBe(0);
     }
@@ -117,6 +128,7 @@ describe('conference state across outages', () => {
       'running again with LiveKit back',
       30_000,
     );
+    await eventually(async () => (await inCall()).length === 2, 'back in the call');
   });
 
   it('a bridge restarted while the gateway runs resets nothing', async () => {
@@ -126,6 +138,13 @@ describe('conference state across outages', () => {
     const c = await conference();
     expect(c.status).toBe('running');
     expect(await puppets()).toHaveLength(2);
+    // The new bridge holds the call memberships: one pending delayed leave each (its own; the
+    // earlier process's would have ended them minutes later).
+    expect(await inCall()).toHaveLength(2);
+    for (const p of await puppets()) {
+      const pending = (await pendingDelayedEvents(info, registration.as_token, p)).filter((d) => d.room_id === roomId);
+      expect(pending, p).toHaveLength(1);
+    }
   });
 
   it(`kill -9 of the gateway: within ${BOUND_MS / 1000} s the room is idle and the virtual users left`, async () => {
@@ -136,7 +155,8 @@ describe('conference state across outages', () => {
     await eventually(
       async () => {
         const c = await conference();
-        return c.status === 'idle' && c.waiting === 0 && (await puppets()).length === 0 ? true : undefined;
+        const over = c.status === 'idle' && c.waiting === 0 && (await puppets()).length === 0;
+        return over && (await inCall()).length === 0 ? true : undefined;
       },
       'the room to show the conference over',
       BOUND_MS + 5_000,

@@ -74,6 +74,19 @@ describe('call memberships of virtual users', () => {
     expect(api.delayed.size).toBe(1);
   });
 
+  it('taking over after a bridge restart cancels the earlier process’s delayed leave', async () => {
+    const { api, calls, state } = setup();
+    await calls.join('!g', PHONE, 'FOYER_PHONE');
+    const [stale] = [...api.delayed.keys()];
+    // A new process: it knows nothing of the membership, the homeserver still has the delayed leave.
+    const restarted = new CallMemberships({ api, log, restartEveryMs: 3_600_000 });
+    await restarted.join('!g', PHONE, 'FOYER_PHONE', true);
+    restarted.stop();
+    expect(api.delayed.has(stale!)).toBe(false);
+    expect(api.delayed.size).toBe(1);
+    expect(state()?.content).toMatchObject({ device_id: 'FOYER_PHONE' });
+  });
+
   it('renews a membership before its expiry', async () => {
     const { calls, state, advance } = setup();
     await calls.join('!g', PHONE, 'FOYER_PHONE');

@@ -5,7 +5,6 @@
 // agent and a baresip phone; a @livekit/rtc-node participant connects with the token as Element
 // Call would (its full widget comes with the call memberships).
 import { dispose, Room, RoomEvent } from '@livekit/rtc-node';
-import { CallMembership } from 'matrix-js-sdk/lib/matrixrtc/CallMembership.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   callerIdentity,
@@ -17,7 +16,14 @@ import {
 import { startTonePhone } from '../../tests/helpers/baresip.ts';
 import { ConferenceClient, type StateMessage } from '../../tests/helpers/conference.ts';
 import { listen, publishTone, remoteAudio, type Tone } from '../../tests/helpers/livekit.ts';
-import { askService, getTokenBody, jwtClaims, rtcServiceUrl, sfuGetBody } from '../../tests/helpers/matrixrtc.ts';
+import {
+  askService,
+  callMemberships,
+  getTokenBody,
+  jwtClaims,
+  rtcServiceUrl,
+  sfuGetBody,
+} from '../../tests/helpers/matrixrtc.ts';
 import {
   cs,
   enc,
@@ -154,25 +160,6 @@ describe('Foyer’s token service', () => {
   });
 });
 
-/** The room's call memberships that matrix-js-sdk (Element Call's) counts: non-empty state events. */
-async function callMemberships(): Promise<CallMembership[]> {
-  const state = await cs<
-    { type: string; sender: string; content: Record<string, unknown>; event_id: string; origin_server_ts: number }[]
-  >(info, alice, 'GET', `/rooms/${enc(roomId)}/state`);
-  const events = state.filter((e) => e.type === 'org.matrix.msc3401.call.member' && Object.keys(e.content).length > 0);
-  return Promise.all(
-    events.map((e) =>
-      CallMembership.parseFromEvent({
-        getId: () => e.event_id,
-        getSender: () => e.sender,
-        getTs: () => e.origin_server_ts,
-        getType: () => e.type,
-        getContent: () => e.content,
-      } as unknown as Parameters<typeof CallMembership.parseFromEvent>[0]),
-    ),
-  );
-}
-
 describe('an Element Call member in the group’s conference', () => {
   let tone: Tone | undefined;
 
@@ -222,7 +209,7 @@ describe('an Element Call member in the group’s conference', () => {
     // Callers and guests are call members, as Element Call (matrix-js-sdk) reads them: each
     // membership names exactly the LiveKit identity the gateway gave its participant.
     const members = await eventually(async () => {
-      const ms = await callMemberships();
+      const ms = await callMemberships(info, alice, roomId);
       return ms.length === 2 ? ms : undefined;
     }, 'the caller’s and the guest’s call memberships');
     expect(members.map((m) => m.rtcBackendIdentity).sort()).toEqual(
@@ -252,7 +239,7 @@ describe('an Element Call member in the group’s conference', () => {
     await member.disconnect();
     await guest.state((s) => s.status === 'on_hold' && !s.admitted && callers(s)[0]?.waiting === true, 20_000);
     // Waiting again: out of the call.
-    await eventually(async () => (await callMemberships()).length === 0, 'the memberships ended');
+    await eventually(async () => (await callMemberships(info, alice, roomId)).length === 0, 'the memberships ended');
     const holdFrom = Date.now() + 1000;
     await sleep(4000);
     const holdTo = Date.now();

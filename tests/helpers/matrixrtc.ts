@@ -1,7 +1,8 @@
 // Element Call's side of Foyer's LiveKit token service, as the widget speaks it: the homeserver's
 // advertised transport, then `POST <service>/sfu/get` or `/get_token` with an OpenID token.
 import { request } from 'node:http';
-import type { OpenIdToken, TestUser } from './matrix.ts';
+import { CallMembership } from 'matrix-js-sdk/lib/matrixrtc/CallMembership.js';
+import { cs, enc, type OpenIdToken, type TestUser } from './matrix.ts';
 import type { StackInfo } from './stack.ts';
 
 export interface RtcTransport {
@@ -89,4 +90,48 @@ export function getTokenBody(roomId: string, token: OpenIdToken, user: string, d
 export function jwtClaims(jwt: string): { sub: string; video: Record<string, unknown>; exp: number; name?: string } {
   const payload = jwt.split('.')[1] ?? '';
   return JSON.parse(atob(payload)) as { sub: string; video: Record<string, unknown>; exp: number };
+}
+
+interface RawStateEvent {
+  type: string;
+  sender: string;
+  content: Record<string, unknown>;
+  event_id: string;
+  origin_server_ts: number;
+}
+
+/**
+ * The room's call memberships as Element Call counts them: non-empty
+ * `org.matrix.msc3401.call.member` state events, parsed by matrix-js-sdk's own CallMembership
+ * (its `rtcBackendIdentity` is the LiveKit identity Element Call looks for).
+ */
+export async function callMemberships(info: StackInfo, user: TestUser, roomId: string): Promise<CallMembership[]> {
+  const state = await cs<RawStateEvent[]>(info, user, 'GET', `/rooms/${enc(roomId)}/state`);
+  const events = state.filter((e) => e.type === 'org.matrix.msc3401.call.member' && Object.keys(e.content).length > 0);
+  return Promise.all(
+    events.map((e) =>
+      CallMembership.parseFromEvent({
+        getId: () => e.event_id,
+        getSender: () => e.sender,
+        getTs: () => e.origin_server_ts,
+        getType: () => e.type,
+        getContent: () => e.content,
+      } as unknown as Parameters<typeof CallMembership.parseFromEvent>[0]),
+    ),
+  );
+}
+
+/** The delayed events a virtual user has pending (asked with the appservice's token). */
+export async function pendingDelayedEvents(
+  info: StackInfo,
+  asToken: string,
+  userId: string,
+): Promise<{ delay_id: string; room_id: string; type: string; state_key?: string }[]> {
+  const res = await fetch(
+    `${info.homeserverUrl}/_matrix/client/unstable/org.matrix.msc4140/delayed_events?user_id=${enc(userId)}`,
+    { headers: { authorization: `Bearer ${asToken}` } },
+  );
+  if (!res.ok) throw new Error(`delayed_events: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { delayed_events: { delay_id: string; room_id: string; type: string }[] })
+    .delayed_events;
 }

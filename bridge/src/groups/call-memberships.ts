@@ -49,7 +49,7 @@ export function callMemberContent(o: {
 
 export type CallApi = Pick<
   MatrixCalls,
-  'sendState' | 'sendDelayedState' | 'updateDelayedEvent' | 'stateEvent' | 'rtcTransports'
+  'sendState' | 'sendDelayedState' | 'updateDelayedEvent' | 'delayedEvents' | 'stateEvent' | 'rtcTransports'
 >;
 
 interface Membership {
@@ -118,12 +118,21 @@ export class CallMemberships {
     return this.memberships.has(keyOf(roomId, userId));
   }
 
-  /** The puppet (joined to the room) is in the call now: its delayed leave first, then the membership. */
-  async join(roomId: string, userId: string, deviceId: string): Promise<void> {
+  /**
+   * The puppet (joined to the room) is in the call now: its delayed leave first, then the
+   * membership. `adopt`: the participant was in the call before this process started (the bridge
+   * restarted), so the delayed leave an earlier process scheduled, which nobody restarts now, is
+   * cancelled first, or it would end the membership in a few minutes.
+   */
+  async join(roomId: string, userId: string, deviceId: string, adopt = false): Promise<void> {
     if (this.has(roomId, userId)) return;
     const serviceUrl = await this.transport();
     if (!serviceUrl) return;
     const stateKey = callMemberStateKey(userId, deviceId, await this.roomVersion(roomId));
+    if (adopt)
+      for (const d of await this.api.delayedEvents(userId))
+        if (d.room_id === roomId && d.type === CALL_MEMBER_EVENT && d.state_key === stateKey)
+          await this.api.updateDelayedEvent(d.delay_id, 'cancel', userId);
     const delayId = await this.api.sendDelayedState(roomId, CALL_MEMBER_EVENT, stateKey, {}, LEAVE_DELAY_MS, userId);
     const m: Membership = { roomId, userId, deviceId, stateKey, delayId, createdTs: this.now(), expires: EXPIRES_MS };
     try {

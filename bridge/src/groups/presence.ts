@@ -11,8 +11,11 @@ import type { Logger } from '@foyer/common';
 import { MatrixError, type MatrixCalls } from '../matrix/api.ts';
 import type { CallMemberships } from './call-memberships.ts';
 
-/** `callDevice`: in the room's call (MatrixRTC membership) with this device; absent: not. */
-type Wish = { want: 'join'; displayName: string; callDevice?: string } | { want: 'leave' };
+/**
+ * `callDevice`: in the room's call (MatrixRTC membership) with this device; absent: not.
+ * `adopt`: the user was there before this process started (its call membership too, maybe).
+ */
+type Wish = { want: 'join'; displayName: string; callDevice?: string; adopt?: boolean } | { want: 'leave' };
 
 interface UserState {
   roomId: string;
@@ -53,8 +56,13 @@ export class Presence {
   }
 
   /** In the room (and, with `callDevice`, in its call; without, out of it). */
-  join(roomId: string, userId: string, displayName: string, callDevice?: string): void {
-    this.wish(roomId, userId, { want: 'join', displayName, ...(callDevice ? { callDevice } : {}) });
+  join(roomId: string, userId: string, displayName: string, callDevice?: string, adopt = false): void {
+    this.wish(roomId, userId, {
+      want: 'join',
+      displayName,
+      ...(callDevice ? { callDevice } : {}),
+      ...(adopt ? { adopt } : {}),
+    });
   }
 
   leave(roomId: string, userId: string): void {
@@ -141,7 +149,7 @@ export class Presence {
       if (wish.want === 'join') {
         if (!u.joined) await this.joinRoom(roomId, userId, wish.displayName);
         u.joined = true;
-        await this.call(roomId, userId, wish.callDevice);
+        await this.call(roomId, userId, wish.callDevice, wish.adopt);
       } else {
         await this.call(roomId, userId, undefined);
         await this.api.leave(roomId, userId);
@@ -157,10 +165,10 @@ export class Presence {
   }
 
   /** In or out of the room's call; a failure is logged (the conference goes on, Element Call lacks them). */
-  private async call(roomId: string, userId: string, device: string | undefined): Promise<void> {
+  private async call(roomId: string, userId: string, device: string | undefined, adopt = false): Promise<void> {
     if (!this.calls) return;
     try {
-      if (device) await this.calls.join(roomId, userId, device);
+      if (device) await this.calls.join(roomId, userId, device, adopt);
       else await this.calls.leave(roomId, userId);
     } catch (err) {
       this.log.warn({ err: (err as Error).message, roomId, userId }, 'call membership not updated');

@@ -22,15 +22,22 @@ export class VirtualUsers extends GroupPart {
    * on), and is a member of the room's call while the participant is in the conference, under the
    * device of its LiveKit identity (the gateway's), so Element Call matches the two.
    */
-  present(roomId: string, kind: ParticipantKind, participantId: string, displayName: string, inCall: boolean): void {
+  present(
+    roomId: string,
+    kind: ParticipantKind,
+    participantId: string,
+    displayName: string,
+    inCall: boolean,
+    adopt = false,
+  ): void {
     const device = kind === 'phone' ? PHONE_DEVICE_ID : webDeviceId(participantId);
-    this.c.presence.join(
-      roomId,
-      this.c.o.ids.virtualUserId(kind, participantId),
-      displayName,
-      inCall ? device : undefined,
-    );
+    this.presented.add(participantId);
+    const userId = this.c.o.ids.virtualUserId(kind, participantId);
+    this.c.presence.join(roomId, userId, displayName, inCall ? device : undefined, adopt);
   }
+
+  /** Participants this process has put into their room (the others were there before a restart). */
+  private readonly presented = new Set<string>();
 
   /** Invite and join as the virtual user now, under its participant's name (the outbox's repair). */
   async join(roomId: string, userId: string): Promise<void> {
@@ -48,6 +55,7 @@ export class VirtualUsers extends GroupPart {
     const { gateway, store } = this.c.o;
     gateway.notify({ type: 'group.revoked', roomId });
     for (const p of await store.getParticipants(roomId)) {
+      this.presented.delete(p.participantId);
       this.remove(roomId, p);
       await store.deleteParticipant(roomId, p.participantId);
     }
@@ -80,7 +88,12 @@ export class VirtualUsers extends GroupPart {
     const calls = await this.callsBridged(roomId);
     let changed = false;
     for (const r of reported) {
-      changed = (await this.upsert(roomId, known.get(r.id), r, calls)) || changed;
+      const before = known.get(r.id);
+      changed = (await this.upsert(roomId, before, r, calls)) || changed;
+      // Known from before this process started (a bridge restart): its virtual user and call
+      // membership are taken over, not left to an earlier process's delayed leave.
+      if (before && !before.removed && !this.presented.has(r.id))
+        this.present(roomId, r.kind, r.id, this.displayName(r), calls && !r.waiting, true);
       known.delete(r.id);
     }
     for (const gone of known.values()) {
@@ -140,6 +153,7 @@ export class VirtualUsers extends GroupPart {
   }
 
   private async gone(roomId: string, p: Participant): Promise<void> {
+    this.presented.delete(p.participantId);
     if (!p.removed) this.remove(roomId, p);
     await this.c.o.store.deleteParticipant(roomId, p.participantId);
   }

@@ -124,6 +124,14 @@ export class MatrixApi {
     });
   }
 
+  /** The delayed events `as` has scheduled and not yet sent. */
+  async delayedEvents(as?: string): Promise<{ delay_id: string; room_id: string; type: string; state_key?: string }[]> {
+    const r = await this.request<{
+      delayed_events?: { delay_id: string; room_id: string; type: string; state_key?: string }[];
+    }>(Method.Get, '/org.matrix.msc4140/delayed_events', { as, prefix: UNSTABLE });
+    return r.delayed_events ?? [];
+  }
+
   /** One state event's content, or undefined when the room has none. */
   async stateEvent(roomId: string, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
     try {

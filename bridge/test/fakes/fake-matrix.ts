@@ -142,6 +142,12 @@ export class FakeMatrix implements MatrixCalls {
     if (action === 'send') await this.sendState(d.roomId, d.type, d.key, d.content, d.as);
   }
 
+  async delayedEvents(as?: string) {
+    return [...this.delayed.entries()]
+      .filter(([, d]) => d.as === as)
+      .map(([id, d]) => ({ delay_id: id, room_id: d.roomId, type: d.type, state_key: d.key }));
+  }
+
   async stateEvent(roomId: string, type: string, key: string): Promise<Record<string, unknown> | undefined> {
     return this.room(roomId).state.get(stateKey(type, key))?.content;
   }
