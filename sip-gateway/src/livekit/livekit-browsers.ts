@@ -72,6 +72,41 @@ interface InRoom {
   identity: string;
 }
 
+/** What the microphone control needs of LiveKit's room service. */
+interface MuteService {
+  permit(m: InRoom, micAllowed: boolean): Promise<void>;
+  muteMicrophone(m: InRoom): Promise<void>;
+}
+
+/**
+ * A participant's microphone as Foyer's moderators control it, server-side: a moderator's mute
+ * takes the microphone permission away until a moderator gives it back (no client can undo it);
+ * "mute all" mutes the microphone track, which the person may unmute. Muting oneself is the
+ * client's own track. Shared by pages and Element Call members.
+ */
+export class MicrophoneControl {
+  private readonly service: MuteService;
+  private readonly who: InRoom;
+  private locked = false;
+
+  constructor(service: MuteService, who: InRoom) {
+    this.service = service;
+    this.who = who;
+  }
+
+  /** May the microphone be published (no moderator's mute holds)? */
+  get allowed(): boolean {
+    return !this.locked;
+  }
+
+  async set(muted: boolean, by: MuteCause): Promise<void> {
+    if (by === 'moderator' || (!muted && this.locked)) {
+      this.locked = muted;
+      await this.service.permit(this.who, !muted);
+    } else if (muted && by === 'mute-all') await this.service.muteMicrophone(this.who);
+  }
+}
+
 export class LiveKitBrowsers extends EventEmitter<BrowserPlaneEvents> implements BrowserPlane {
   private readonly o: LiveKitBrowsersOptions;
   private readonly roomService: RoomService;
@@ -259,7 +294,7 @@ export class LiveKitWebMedia implements BrowserMedia {
   readonly name: string;
   private readonly browsers: LiveKitBrowsers;
   /** A moderator muted the page: its microphone may not be published until one unmutes it. */
-  private micLocked = false;
+  private readonly mic: MicrophoneControl;
   private released = false;
 
   constructor(browsers: LiveKitBrowsers, room: string, identity: string, name: string) {
@@ -267,20 +302,17 @@ export class LiveKitWebMedia implements BrowserMedia {
     this.room = room;
     this.identity = identity;
     this.name = name;
+    this.mic = new MicrophoneControl(browsers, this);
   }
 
   /** For an admitted page: where to connect, and the token. */
   token(): Promise<{ url: string; token: string }> {
     if (this.released) throw new Error('this participant has left');
-    return this.browsers.mint(this, !this.micLocked);
+    return this.browsers.mint(this, this.mic.allowed);
   }
 
-  async setMuted(muted: boolean, by: MuteCause): Promise<void> {
-    if (by === 'moderator' || (!muted && this.micLocked)) {
-      this.micLocked = muted;
-      await this.browsers.permit(this, !muted);
-    } else if (muted && by === 'mute-all') await this.browsers.muteMicrophone(this);
-    // Muting oneself is the page's: it mutes its own track.
+  setMuted(muted: boolean, by: MuteCause): Promise<void> {
+    return this.mic.set(muted, by);
   }
 
   async stop(final: boolean): Promise<void> {

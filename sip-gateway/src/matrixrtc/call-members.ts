@@ -7,6 +7,7 @@ import type { Logger } from '@foyer/common';
 import type { BrowserMedia, MuteCause, RoomParticipant } from '../conference/browser-media.ts';
 import type { Conference } from '../conference/conference.ts';
 import { newParticipantId, type WebParticipant } from '../conference/participants.ts';
+import { MicrophoneControl } from '../livekit/livekit-browsers.ts';
 
 /** Who a token was given to, until they join (or it could no longer be used). */
 export interface IssuedMember {
@@ -50,24 +51,22 @@ class CallMemberMedia implements BrowserMedia {
   readonly identity: string;
   private readonly livekit: CallMemberLiveKit;
   private readonly gone: () => void;
-  private micLocked = false;
+  private readonly mic: MicrophoneControl;
 
   constructor(livekit: CallMemberLiveKit, m: IssuedMember, gone: () => void) {
     this.livekit = livekit;
     this.room = m.room;
     this.identity = m.identity;
     this.gone = gone;
+    this.mic = new MicrophoneControl(livekit, this);
   }
 
   token(): Promise<{ url: string; token: string }> {
     return Promise.reject(new Error('Element Call members get their tokens from the MatrixRTC token service'));
   }
 
-  async setMuted(muted: boolean, by: MuteCause): Promise<void> {
-    if (by === 'moderator' || (!muted && this.micLocked)) {
-      this.micLocked = muted;
-      await this.livekit.permit(this, !muted);
-    } else if (muted) await this.livekit.muteMicrophone(this);
+  setMuted(muted: boolean, by: MuteCause): Promise<void> {
+    return this.mic.set(muted, by);
   }
 
   /**
